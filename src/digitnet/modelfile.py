@@ -1,0 +1,172 @@
+"""Model files: a network's weights and biases in safetensors, with what made them.
+
+A model file holds one float32 tensor per parameter (``weights.0``, ``biases.0``, ...,
+``weights.0`` being the matrix between the input layer and the first hidden layer) and, as
+safetensors metadata, JSON for the layer sizes, activations, the training recipe, the metrics
+history, the digitnet version and the file format version. Nothing is ever pickled.
+Saving writes a temporary file beside the target and renames it, so a model file is either
+complete or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitnet import __version__
+from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from digitnet.errors import ModelFileError
+from digitnet.network import DTYPE, Network
+
+FORMAT = "digitnet-model"
+FORMAT_VERSION = 1
+PRETRAINED = ("video", "wide")
+PRETRAINED_DESCRIPTIONS = {
+    "video": "the video's 784-16-16-10 sigmoid network (13,002 parameters)",
+    "wide": "a wide ReLU network, the most accurate one digitnet ships",
+}
+MAX_LAYER_SIZE = 100_000
+
+
+def pretrained_path(name: str) -> Path:
+    """Path of a shipped network's file inside the installed package."""
+    if name not in PRETRAINED:
+        raise ModelFileError(f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}")
+    return Path(str(resources.files("digitnet") / "pretrained" / f"{name}.safetensors"))
+
+
+def save_network(net: Network, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``net`` to ``path`` (safetensors) atomically; return the path.
+
+    ``metadata`` (e.g. ``training`` and ``history``) is merged over ``net.metadata``.
+    """
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder; give a file name such as {path / 'model.safetensors'}")
+    if not path.parent.exists():
+        raise ModelFileError(f"cannot save {path}: the folder {path.parent} does not exist")
+    extra = {**net.metadata, **(metadata or {})}
+    header: dict[str, str] = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "digitnet_version": __version__,
+        "network": json.dumps(
+            {
+                "sizes": net.sizes,
+                "hidden_activation": net.hidden_activation,
+                "output_activation": net.output_activation,
+                "init": net.init,
+                "seed": net.seed,
+            }
+        ),
+    }
+    for key, value in extra.items():
+        header[key] = json.dumps(value)
+    tensors: dict[str, np.ndarray] = {}
+    for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+        tensors[f"weights.{i}"] = np.ascontiguousarray(w, dtype=DTYPE)
+        tensors[f"biases.{i}"] = np.ascontiguousarray(b, dtype=DTYPE)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+    try:
+        save_file(tensors, tmp, metadata=header)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    from safetensors import safe_open
+
+    if not path.exists():
+        raise ModelFileError(f"model file {path} does not exist")
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder, not a model file")
+    try:
+        with safe_open(str(path), framework="numpy") as f:  # type: ignore[no-untyped-call]
+            metadata = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+    except Exception as exc:  # safetensors raises several types for a damaged file
+        raise ModelFileError(f"{path} is not a readable safetensors model file ({exc})") from None
+    return tensors, metadata
+
+
+def load_network(path_or_name: str | Path) -> Network:
+    """Load a network from a model file, or a shipped one by name (``video``, ``wide``).
+
+    Checks the format and its version, layer sizes, activations, tensor shapes, dtypes and
+    that every number is finite; a problem raises :class:`ModelFileError` in one sentence.
+    """
+    if isinstance(path_or_name, str) and path_or_name in PRETRAINED:
+        path = pretrained_path(path_or_name)
+    else:
+        path = Path(path_or_name)
+    tensors, metadata = _read(path)
+    name = path.name
+    if metadata.get("format") != FORMAT:
+        raise ModelFileError(f"{name} is a safetensors file but not a digitnet model")
+    version = metadata.get("format_version", "")
+    if not version.isdigit() or int(version) > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{name} has model format version {version!r}; this digitnet "
+            f"({__version__}) reads versions up to {FORMAT_VERSION}: upgrade digitnet"
+        )
+    try:
+        config = json.loads(metadata["network"])
+        sizes = [int(s) for s in config["sizes"]]
+        hidden, output = str(config["hidden_activation"]), str(config["output_activation"])
+    except (KeyError, ValueError, TypeError):
+        raise ModelFileError(f"{name} has no valid network description in its metadata") from None
+    if len(sizes) < 2 or any(not 1 <= s <= MAX_LAYER_SIZE for s in sizes):
+        raise ModelFileError(f"{name} describes impossible layer sizes {sizes}")
+    if hidden not in HIDDEN_ACTIVATIONS or output not in OUTPUT_ACTIVATIONS:
+        raise ModelFileError(f"{name} names unknown activations {hidden!r}/{output!r}")
+    expected = set()
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        for key, shape in ((f"weights.{i}", (n_out, n_in)), (f"biases.{i}", (n_out,))):
+            expected.add(key)
+            if key not in tensors:
+                raise ModelFileError(f"{name} lacks the tensor {key}")
+            t = tensors[key]
+            if t.shape != shape:
+                raise ModelFileError(f"{name}: {key} has shape {t.shape}, expected {shape}")
+            if t.dtype != DTYPE:
+                raise ModelFileError(f"{name}: {key} is {t.dtype}, expected float32")
+            if not np.all(np.isfinite(t)):
+                raise ModelFileError(f"{name}: {key} contains NaN or infinite values")
+    unexpected = sorted(set(tensors) - expected)
+    if unexpected:
+        raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)}")
+    net = Network(sizes, hidden, output, init=str(config.get("init", "normal")), seed=None)
+    net.seed = config.get("seed")
+    net.weights = [tensors[f"weights.{i}"].copy() for i in range(len(sizes) - 1)]
+    net.biases = [tensors[f"biases.{i}"].copy() for i in range(len(sizes) - 1)]
+    reserved = {"format", "format_version", "network"}
+    for key, value in metadata.items():
+        if key in reserved:
+            continue
+        try:
+            net.metadata[key] = json.loads(value)
+        except ValueError:
+            net.metadata[key] = value
+    return net
+
+
+def load_pretrained(name: str = "video") -> Network:
+    """One of the networks shipped with digitnet: ``video`` or ``wide``."""
+    if name not in PRETRAINED:
+        raise ModelFileError(f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}")
+    return load_network(name)

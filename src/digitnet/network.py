@@ -1,0 +1,304 @@
+"""The network of the video: layers of neurons, each holding one number, its activation.
+
+A ``Network([784, 16, 16, 10])`` has an input layer of 784 neurons (one per pixel of a 28x28
+image), two hidden layers of 16 neurons and 10 output neurons, one per digit. Between two
+layers sit a weight matrix ``W`` (one weight per connection, shape ``(n_out, n_in)``) and a
+bias vector ``b`` (one per neuron). Feeding forward computes, layer by layer,
+
+    z = W a + b          (the weighted sums)
+    a' = sigmoid(z)      (the next layer's activations)
+
+For a mini-batch the activations are rows of a matrix ``A`` of shape ``(batch, n_in)``, so the
+same step is ``Z = A W^T + b``: one matrix product for the whole batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from digitnet.activations import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    Activation,
+    Array,
+    get_activation,
+)
+from digitnet.costs import Cost, get_cost
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from digitnet.preprocess import Prediction
+
+INITS = ("normal", "xavier", "he")
+DTYPE = np.float32
+
+
+@dataclass
+class ForwardPass:
+    """Everything a forward pass computed, for a batch.
+
+    ``activations[0]`` is the input layer ``(batch, 784)``; ``activations[l]`` and
+    ``weighted_sums[l - 1]`` belong to layer ``l``. ``weighted_sums`` has one entry fewer.
+    """
+
+    weighted_sums: list[Array]
+    activations: list[Array]
+
+    @property
+    def output(self) -> Array:
+        """The last layer's activations, shape ``(batch, 10)``."""
+        return self.activations[-1]
+
+
+@dataclass
+class Gradients:
+    """dC/dW and dC/db for every layer, averaged over a mini-batch, and the batch's cost."""
+
+    weights: list[Array]
+    biases: list[Array]
+    cost: float
+
+
+class Network:
+    """A fully connected feed-forward network.
+
+    Parameters
+    ----------
+    sizes:
+        Neurons per layer, input first: ``[784, 16, 16, 10]`` is the video's network.
+    hidden_activation:
+        ``sigmoid`` (the video's), ``relu``, ``tanh`` or ``leaky_relu``.
+    output_activation:
+        ``sigmoid`` (the video's) or ``softmax``.
+    init:
+        ``normal`` (N(0, 1), as in Nielsen's book), ``xavier`` (N(0, 1/n_in)) or
+        ``he`` (N(0, 2/n_in)). Biases start at N(0, 1) for ``normal`` and at 0 otherwise.
+    seed:
+        Seed of the random initial weights: the same seed gives the same network.
+    """
+
+    def __init__(
+        self,
+        sizes: list[int] | tuple[int, ...],
+        hidden_activation: str = "sigmoid",
+        output_activation: str = "sigmoid",
+        init: str = "normal",
+        seed: int | None = 0,
+    ) -> None:
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError("a network needs at least two layers (input and output)")
+        if any(s < 1 for s in sizes):
+            raise ValueError(f"every layer needs at least one neuron, got sizes {sizes}")
+        if hidden_activation not in HIDDEN_ACTIVATIONS:
+            raise ValueError(
+                f"hidden activation must be one of {', '.join(HIDDEN_ACTIVATIONS)}, "
+                f"not {hidden_activation!r}"
+            )
+        if output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(
+                f"output activation must be one of {', '.join(OUTPUT_ACTIVATIONS)}, "
+                f"not {output_activation!r}"
+            )
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, not {init!r}")
+        self.sizes: list[int] = sizes
+        self.hidden_activation = hidden_activation
+        self.output_activation = output_activation
+        self.init = init
+        self.seed = seed
+        self.metadata: dict[str, Any] = {}
+        rng = np.random.default_rng(seed)
+        self.weights: list[Array] = []
+        self.biases: list[Array] = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            scale = {"normal": 1.0, "xavier": np.sqrt(1.0 / n_in), "he": np.sqrt(2.0 / n_in)}
+            w = rng.standard_normal((n_out, n_in)) * scale[init]
+            b = rng.standard_normal(n_out) if init == "normal" else np.zeros(n_out)
+            self.weights.append(w.astype(DTYPE))
+            self.biases.append(b.astype(DTYPE))
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def num_layers(self) -> int:
+        """Number of layers, input layer included."""
+        return len(self.sizes)
+
+    def activation_of(self, layer: int) -> Activation:
+        """The activation function of layer ``layer`` (1 = first hidden layer)."""
+        if layer == self.num_layers - 1:
+            return get_activation(self.output_activation)
+        return get_activation(self.hidden_activation)
+
+    def parameter_counts(self) -> list[tuple[int, int]]:
+        """(weights, biases) between each pair of layers."""
+        return [(w.size, b.size) for w, b in zip(self.weights, self.biases, strict=True)]
+
+    @property
+    def num_parameters(self) -> int:
+        """All weights and biases: 13,002 for the video's 784-16-16-10 network."""
+        return sum(w + b for w, b in self.parameter_counts())
+
+    def __repr__(self) -> str:
+        layers = "-".join(str(s) for s in self.sizes)
+        return (
+            f"Network({layers}, hidden={self.hidden_activation}, "
+            f"output={self.output_activation}, parameters={self.num_parameters:,})"
+        )
+
+    # ------------------------------------------------------------------ input checks
+    def as_input(self, x: ArrayLike) -> Array:
+        """Validate and convert images to input activations ``(batch, n_in)`` in float32.
+
+        Accepts one image or a batch, flat (784) or square (28x28); uint8 pixels 0..255 are
+        scaled to 0..1, floats must already lie in 0..1.
+        """
+        arr = np.asarray(x)
+        n_in = self.sizes[0]
+        if arr.dtype == np.uint8:
+            arr = arr.astype(DTYPE) / DTYPE(255.0)
+        elif arr.dtype.kind in "fiub":
+            arr = arr.astype(DTYPE, copy=False)
+        else:
+            raise ValueError(f"input must be numbers, got an array of {arr.dtype}")
+        if arr.ndim >= 2 and arr.shape[-2] * arr.shape[-1] == n_in and arr.shape[-1] != n_in:
+            arr = arr.reshape(*arr.shape[:-2], n_in)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != n_in:
+            raise ValueError(
+                f"input must have {n_in} values per example (the input layer's size), "
+                f"got shape {np.shape(x)}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("input contains NaN or infinite values")
+        return arr
+
+    # ------------------------------------------------------------------ feeding forward
+    def feedforward(self, x: ArrayLike) -> ForwardPass:
+        """Feed a batch forward; return every layer's weighted sums and activations.
+
+        ``x``: ``(batch, 784)`` (see :meth:`as_input`). Each step is ``a' = f(a W^T + b)``.
+        """
+        return self._feedforward(self.as_input(x))
+
+    def _feedforward(self, a: Array) -> ForwardPass:
+        """:meth:`feedforward` for an already validated float32 batch ``(batch, n_in)``."""
+        weighted_sums: list[Array] = []
+        activations: list[Array] = [a]
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
+            z = a @ w.T
+            z += b
+            a = self.activation_of(layer)(z)
+            weighted_sums.append(z)
+            activations.append(a)
+        return ForwardPass(weighted_sums, activations)
+
+    def predict_proba(self, x: ArrayLike) -> Array:
+        """Output activations for a batch, shape ``(batch, 10)``. With a sigmoid output layer
+        they are each in (0, 1) but need not sum to one."""
+        return self.feedforward(x).output
+
+    def predict(self, x: ArrayLike) -> NDArray[np.int64]:
+        """The network's answer for each example: the index of the brightest output neuron."""
+        return np.argmax(self.predict_proba(x), axis=1)
+
+    def accuracy(self, images: ArrayLike, labels: ArrayLike, batch_size: int = 10_000) -> float:
+        """Fraction of examples whose answer equals the label."""
+        x = self.as_input(images)
+        y = np.asarray(labels)
+        correct = 0
+        for start in range(0, len(x), batch_size):
+            stop = start + batch_size
+            correct += int(np.sum(self.predict(x[start:stop]) == y[start:stop]))
+        return correct / max(len(x), 1)
+
+    # ------------------------------------------------------------------ learning
+    def backprop(self, x: ArrayLike, y: ArrayLike, cost: Cost | str = "quadratic") -> Gradients:
+        """Backpropagation over a mini-batch, in matrix form (no loop over examples).
+
+        ``x``: ``(batch, n_in)`` inputs; ``y``: ``(batch,)`` integer labels or ``(batch, n_out)``
+        wanted outputs. Returns dC/dW and dC/db averaged over the batch, computed by
+
+            delta_L = dC/dz_L                         (the output layer's error)
+            delta_l = (delta_{l+1} W_{l+1}) * f'(z_l)  (the error moved back one layer)
+            dC/dW_l = delta_l^T a_{l-1} / batch,  dC/db_l = mean of delta_l
+        """
+        cost_fn = get_cost(cost) if isinstance(cost, str) else cost
+        a = self.as_input(x)
+        return self._backprop(a, self.as_target(y, len(a)), cost_fn)
+
+    def _backprop(self, x: Array, target: Array, cost: Cost) -> Gradients:
+        """:meth:`backprop` for validated float32 inputs and one-hot targets."""
+        fp = self._feedforward(x)
+        output = self.activation_of(self.num_layers - 1)
+        delta = cost.delta(fp.weighted_sums[-1], fp.output, target, output)
+        n = len(self.weights)
+        grad_w: list[Array] = [delta] * n
+        grad_b: list[Array] = [delta] * n
+        # Backprop is linear in delta: dividing the output error by the batch size once
+        # makes every gradient below the batch mean.
+        delta = delta * DTYPE(1.0 / len(target))
+        for i in range(n - 1, -1, -1):
+            grad_w[i] = delta.T @ fp.activations[i]
+            grad_b[i] = delta.sum(axis=0)
+            if i > 0:
+                grad_a = delta @ self.weights[i]
+                delta = self.activation_of(i).backward(
+                    fp.weighted_sums[i - 1], fp.activations[i], grad_a
+                )
+        return Gradients(grad_w, grad_b, cost.value(fp.output, target, output))
+
+    def as_target(self, y: ArrayLike, batch: int) -> Array:
+        """Wanted outputs ``(batch, n_out)``: one-hot rows from integer labels."""
+        arr = np.asarray(y)
+        n_out = self.sizes[-1]
+        if arr.ndim == 1:
+            if arr.dtype.kind not in "iu":
+                raise ValueError("labels must be integers")
+            if len(arr) and (arr.min() < 0 or arr.max() >= n_out):
+                raise ValueError(f"labels must lie in 0..{n_out - 1}")
+            out = np.zeros((len(arr), n_out), DTYPE)
+            out[np.arange(len(arr)), arr] = 1.0
+            arr = out
+        if arr.shape != (batch, n_out):
+            raise ValueError(f"wanted outputs must have shape ({batch}, {n_out}), got {arr.shape}")
+        return arr.astype(DTYPE, copy=False)
+
+    # ------------------------------------------------------------------ convenience
+    def copy(self) -> Network:
+        """An independent copy with the same parameters."""
+        other = Network.__new__(Network)
+        other.__dict__.update(self.__dict__)
+        other.weights = [w.copy() for w in self.weights]
+        other.biases = [b.copy() for b in self.biases]
+        other.metadata = dict(self.metadata)
+        return other
+
+    def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+        """Save to a safetensors model file (see :mod:`digitnet.modelfile`)."""
+        from digitnet.modelfile import save_network
+
+        return save_network(self, path, metadata)
+
+    @classmethod
+    def load(cls, path_or_name: str | Path) -> Network:
+        """Load a model file, or a shipped network by name (``video``, ``wide``)."""
+        from digitnet.modelfile import load_network
+
+        return load_network(path_or_name)
+
+    def predict_image(self, image: str | Path | Image.Image | ArrayLike) -> Prediction:
+        """Read a digit from any picture: a path, a PIL image or an array.
+
+        The picture goes through MNIST-style preprocessing (:mod:`digitnet.preprocess`) first.
+        """
+        from digitnet.preprocess import predict_image
+
+        return predict_image(self, image)

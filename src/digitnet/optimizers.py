@@ -1,0 +1,141 @@
+"""Gradient descent and its refinements: how a step downhill changes the parameters.
+
+An optimizer gets the parameters (weights and biases, as a list of arrays) and their
+gradients for one mini-batch, and moves every parameter in place. A learning-rate schedule
+says how large the step is in each epoch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from digitnet.activations import Array
+
+
+class Optimizer:
+    """Base class: ``step(params, grads, learning_rate)`` updates ``params`` in place."""
+
+    name = "optimizer"
+
+    def step(self, params: list[Array], grads: list[Array], learning_rate: float) -> None:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, float | str]:
+        """The optimizer's settings, for the model file's training recipe."""
+        return {"name": self.name}
+
+
+class SGD(Optimizer):
+    """Plain gradient descent: p <- p - eta * dC/dp (the video's and Nielsen's)."""
+
+    name = "sgd"
+
+    def step(self, params: list[Array], grads: list[Array], learning_rate: float) -> None:
+        lr = np.float32(learning_rate)
+        for p, g in zip(params, grads, strict=True):
+            g *= lr
+            p -= g
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum: v <- mu v - eta g;  p <- p + v."""
+
+    name = "momentum"
+
+    def __init__(self, momentum: float = 0.9) -> None:
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = momentum
+        self.velocities: list[Array] | None = None
+
+    def step(self, params: list[Array], grads: list[Array], learning_rate: float) -> None:
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(p) for p in params]
+        mu, lr = np.float32(self.momentum), np.float32(learning_rate)
+        for p, g, v in zip(params, grads, self.velocities, strict=True):
+            v *= mu
+            g *= lr
+            v -= g
+            p += v
+
+    def config(self) -> dict[str, float | str]:
+        return {"name": self.name, "momentum": self.momentum}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2014): steps scaled by running averages of g and g^2."""
+
+    name = "adam"
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m: list[Array] | None = None
+        self.v: list[Array] | None = None
+        self.t = 0
+
+    def step(self, params: list[Array], grads: list[Array], learning_rate: float) -> None:
+        if self.m is None or self.v is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.t += 1
+        b1, b2 = np.float32(self.beta1), np.float32(self.beta2)
+        # Bias correction folded into the step size.
+        step_size = np.float32(
+            learning_rate * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
+        )
+        eps = np.float32(self.eps)
+        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            g *= g
+            g *= 1 - b2
+            v += g
+            denom = np.sqrt(v)
+            denom += eps
+            p -= step_size * m / denom
+
+    def config(self) -> dict[str, float | str]:
+        return {"name": self.name, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+def make_optimizer(name: str, momentum: float = 0.9) -> Optimizer:
+    """An optimizer by name: ``sgd``, ``momentum`` or ``adam``."""
+    if name == "sgd":
+        return SGD()
+    if name == "momentum":
+        return Momentum(momentum)
+    if name == "adam":
+        return Adam()
+    raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+SCHEDULES = ("constant", "step", "cosine")
+
+
+def learning_rate_at(
+    epoch: int,
+    base: float,
+    schedule: str = "constant",
+    epochs: int = 1,
+    step_every: int = 10,
+    step_factor: float = 0.5,
+) -> float:
+    """The learning rate in epoch ``epoch`` (0-based).
+
+    ``constant``: always ``base``; ``step``: multiplied by ``step_factor`` every
+    ``step_every`` epochs; ``cosine``: from ``base`` down towards 0 over ``epochs`` epochs
+    along half a cosine wave.
+    """
+    if schedule == "constant":
+        return base
+    if schedule == "step":
+        return base * step_factor ** (epoch // max(step_every, 1))
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * epoch / max(epochs, 1)))
+    raise ValueError(f"unknown schedule {schedule!r}; choose one of: {', '.join(SCHEDULES)}")
