@@ -37,6 +37,7 @@ DEFAULT_RECIPE: dict[str, Any] = {
     "batch_size": 32,
     "epochs": 20,
     "schedule": "cosine",
+    "init": "xavier",
 }
 
 
@@ -128,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for --schedule step: epochs between steps")  # fmt: skip
     t.add_argument("--step-factor", type=_positive_float, default=0.5,
                    help="for --schedule step: factor applied at each step")  # fmt: skip
-    t.add_argument("--init", choices=("normal", "xavier", "he"), default="normal",
+    t.add_argument("--init", choices=("normal", "xavier", "he"), default=d["init"],
                    help="initial weights: N(0,1) as in Nielsen's book, Xavier or He")  # fmt: skip
     t.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
                    help="stop after this many epochs without a better validation accuracy "
@@ -191,6 +192,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.layers, args.cost, args.optimizer = [784, 30, 10], "quadratic", "sgd"
         args.learning_rate, args.batch_size, args.epochs = 3.0, 10, 30
         args.schedule, args.activation, args.output_activation = "constant", "sigmoid", "sigmoid"
+        args.init = "normal"
     config = TrainingConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,

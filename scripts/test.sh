@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what digitnet's tests need, then runs them all: lint, format, types, pytest
+# (unit, CLI, data downloads against a local server, and the browser tests in Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# Fashion-MNIST in IDX files, to test that any MNIST-format dataset loads.
+dpkg -s dataset-fashion-mnist >/dev/null 2>&1 \
+  || need_apt+=(dataset-fashion-mnist)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"
+fi
+
+python3 -m pip install -q -e '.[test]'
+
+echo "== ruff check"; ruff check .
+echo "== ruff format --check"; ruff format --check .
+echo "== mypy"; mypy
+echo "== pytest"; python3 -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,264 @@
+"""Random distortions of training digits, so the network learns to read people's digits.
+
+MNIST's digits are neatly centred and sized; digits people draw are shifted, tilted, bigger or
+smaller, bolder or fainter. Showing the network each training digit with its own small random
+distortion teaches it that these do not change which digit it is.
+
+A distortion is computed backwards: for every pixel ``p`` of the output we find the point ``q``
+of the input image it comes from and read the input there by bilinear interpolation::
+
+    q = R(-angle) (p - centre - shift) / scale + centre + displacement(p)
+
+where ``R`` is a rotation and ``displacement`` an optional smooth random field (an "elastic"
+distortion, as in Simard et al. 2003). Points outside the image read as black. All pixels of
+all images of a batch are computed at once with numpy; nothing loops over images.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from digitnet.errors import DigitnetError
+
+SIZE = 28
+CENTRE = (SIZE - 1) / 2  # 13.5: the middle of the 28x28 grid
+PAD = 2  # zero border around each image, so that every bilinear read stays inside
+_PADDED = SIZE + 2 * PAD  # 32
+_GRID = 4  # the elastic field is smooth noise on a 4x4 grid of control points
+
+
+def _smoothing_matrix() -> NDArray[np.float32]:
+    """(28, 4) weights that spread values at 4 control points smoothly over 28 pixels."""
+    points = np.linspace(0, SIZE - 1, _GRID)
+    spacing = points[1] - points[0]
+    distance = np.arange(SIZE)[:, None] - points[None, :]
+    weights = np.exp(-0.5 * (distance / spacing) ** 2)
+    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+_SMOOTH = _smoothing_matrix()
+# (3, 784): the x (column), y (row) and a 1 for each pixel of a 28x28 image, row after row.
+_PIXELS = np.stack(
+    [np.tile(np.arange(SIZE), SIZE), np.repeat(np.arange(SIZE), SIZE), np.ones(SIZE * SIZE)]
+).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """How strongly to distort training digits; each image draws its own values up to these."""
+
+    shift: float = 2.0  # max shift in pixels, in x and in y
+    rotate: float = 12.0  # max rotation in degrees, either way
+    scale: float = 0.12  # max relative change of size (0.12: 88% to 112%)
+    elastic: float = 0.0  # max elastic displacement in pixels, 0 = off
+    thickness: float = 0.0  # probability that a digit's strokes are made bolder or thinner
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise DigitnetError(
+                    f"augmentation {field.name} must be a number 0 or more, got {value!r}."
+                )
+        if self.scale >= 1:
+            raise DigitnetError(f"augmentation scale must be below 1, got {self.scale}.")
+        if self.thickness > 1:
+            raise DigitnetError(
+                f"augmentation thickness is a probability (0..1), got {self.thickness}."
+            )
+
+    @classmethod
+    def none(cls) -> Augmentation:
+        """The augmentation that leaves every digit as it is."""
+        return cls(shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, thickness=0.0)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, float]) -> Augmentation:
+        """The inverse of :meth:`to_dict`; missing keys take their defaults."""
+        known = {field.name for field in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise DigitnetError(f"unknown augmentation setting(s): {', '.join(unknown)}.")
+        return cls(**{key: float(value) for key, value in values.items()})
+
+    def is_identity(self) -> bool:
+        """Whether this augmentation changes nothing."""
+        return not any(self.to_dict().values())
+
+    def to_dict(self) -> dict[str, float]:
+        """The settings as a plain dict, e.g. to store with a trained model."""
+        return {key: float(value) for key, value in asdict(self).items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Distortion:
+    """One distortion per image of a batch of n images; every array has shape (n,).
+
+    ``angle`` in degrees (positive turns the digit counter-clockwise), ``scale`` a factor
+    (above 1 enlarges), ``shift_x``/``shift_y`` in pixels (positive moves right/down),
+    ``stroke`` in -1..1 (positive blends that much of a 3x3 dilation in, making strokes
+    bolder; negative an erosion, making them thinner), ``displacement`` an optional
+    (n, 2, 28, 28) field of (dx, dy) added to where each output pixel reads the input.
+    """
+
+    angle: NDArray[np.float32]
+    scale: NDArray[np.float32]
+    shift_x: NDArray[np.float32]
+    shift_y: NDArray[np.float32]
+    stroke: NDArray[np.float32]
+    displacement: NDArray[np.float32] | None = None
+
+    @classmethod
+    def same(
+        cls,
+        n: int,
+        *,
+        angle: float = 0.0,
+        scale: float = 1.0,
+        shift_x: float = 0.0,
+        shift_y: float = 0.0,
+        stroke: float = 0.0,
+    ) -> Distortion:
+        """The same distortion for each of n images."""
+        values = (angle, scale, shift_x, shift_y, stroke)
+        return cls(*(np.full(n, value, dtype=np.float32) for value in values))
+
+
+def sample_distortion(n: int, rng: np.random.Generator, aug: Augmentation) -> Distortion:
+    """A random distortion for each of n images, every parameter uniform within ``aug``'s limits."""
+    angle = rng.uniform(-aug.rotate, aug.rotate, n)
+    scale = 1.0 + rng.uniform(-aug.scale, aug.scale, n)
+    shift_x = rng.uniform(-aug.shift, aug.shift, n)
+    shift_y = rng.uniform(-aug.shift, aug.shift, n)
+    stroke = np.zeros(n)
+    if aug.thickness > 0:
+        chosen = rng.random(n) < aug.thickness
+        amount = rng.uniform(0.5, 1.0, n) * rng.choice([-1.0, 1.0], n)
+        stroke = np.where(chosen, amount, 0.0)
+    displacement: NDArray[np.float32] | None = None
+    if aug.elastic > 0:
+        # Random displacements at 4x4 control points, spread smoothly over the 28x28 pixels.
+        # The weights of each pixel sum to 1, so no pixel moves further than aug.elastic.
+        control = rng.uniform(-aug.elastic, aug.elastic, (n, 2, _GRID, _GRID)).astype(np.float32)
+        displacement = (_SMOOTH @ control @ _SMOOTH.T).astype(np.float32, copy=False)
+    return Distortion(
+        angle.astype(np.float32),
+        scale.astype(np.float32),
+        shift_x.astype(np.float32),
+        shift_y.astype(np.float32),
+        stroke.astype(np.float32),
+        displacement,
+    )
+
+
+def augment_batch(
+    images: NDArray[np.uint8] | NDArray[np.floating], rng: np.random.Generator, aug: Augmentation
+) -> NDArray[np.float32]:
+    """Randomly distorted copies of a batch of digits.
+
+    ``images``: (n, 784) or (n, 28, 28), float in 0..1 or uint8 in 0..255.
+    Returns (n, 784) float32 in 0..1. The same ``rng`` state gives the same result.
+    """
+    x = _as_images(images)
+    if aug.is_identity():
+        return x.reshape(len(x), SIZE * SIZE).copy()
+    return distort(x, sample_distortion(len(x), rng, aug))
+
+
+def distort(images: ArrayLike, d: Distortion) -> NDArray[np.float32]:
+    """Applies the distortion ``d`` to a batch: images as in :func:`augment_batch` -> (n, 784)."""
+    x = _as_images(images)
+    n = len(x)
+    if np.any(d.stroke):
+        x = _restroke(x, np.asarray(d.stroke, dtype=np.float32))
+    points = _source_points(d, n)
+
+    # Points outside the image are clamped into the zero border, so they read as black.
+    np.clip(points, 0, _PADDED - 2, out=points)
+    corner = np.floor(points)  # the pixel up and to the left of each point
+    fraction = points - corner  # how far right of / below that pixel, 0..1
+    fx, fy = fraction[:, 0], fraction[:, 1]
+    index = corner[:, 1].astype(np.int32)
+    index *= _PADDED
+    index += corner[:, 0].astype(np.int32)
+    index += (np.arange(n, dtype=np.int32) * _PADDED * _PADDED)[:, None, None]
+    index = index.astype(np.intp)
+
+    # The four pixels around each point: the same index into the flat padded batch, shifted
+    # by one pixel to the right, one row down, or both.
+    padded = np.zeros((n, _PADDED, _PADDED), dtype=np.float32)
+    padded[:, PAD:-PAD, PAD:-PAD] = x
+    flat = padded.reshape(-1)
+    upper_left = flat.take(index)
+    upper_right = flat[1:].take(index)
+    lower_left = flat[_PADDED:].take(index)
+    lower_right = flat[_PADDED + 1 :].take(index)
+
+    # Bilinear interpolation, in place: blend left and right, then upper and lower.
+    upper_right -= upper_left
+    upper_right *= fx
+    upper_right += upper_left
+    lower_right -= lower_left
+    lower_right *= fx
+    lower_right += lower_left
+    lower_right -= upper_right
+    lower_right *= fy
+    lower_right += upper_right
+    np.clip(lower_right, 0.0, 1.0, out=lower_right)
+    return lower_right.reshape(n, SIZE * SIZE)
+
+
+def _as_images(images: ArrayLike) -> NDArray[np.float32]:
+    """(n, 784) or (n, 28, 28), uint8 or float -> (n, 28, 28) float32 in 0..1 (may be a view)."""
+    x = np.asarray(images)
+    if x.ndim not in (2, 3) or x.shape[1:] not in ((SIZE * SIZE,), (SIZE, SIZE)):
+        raise DigitnetError(f"expected images of shape (n, 784) or (n, 28, 28), got {x.shape}.")
+    if x.dtype == np.uint8:
+        x = np.divide(x, np.float32(255), dtype=np.float32)
+    return x.astype(np.float32, copy=False).reshape(len(x), SIZE, SIZE)
+
+
+def _source_points(d: Distortion, n: int) -> NDArray[np.float32]:
+    """(n, 2, 28, 28): the (column, row) in the padded input that each output pixel reads."""
+    turn = np.deg2rad(np.asarray(d.angle, dtype=np.float64))
+    cos = np.cos(turn) / d.scale
+    sin = np.sin(turn) / d.scale
+    # Output pixel (x, y) reads the input at  A @ (x, y, 1)  with one 2x3 matrix A per image:
+    # the inverse of "turn about the centre, scale, then shift", moved into the padded image.
+    from_x = CENTRE + d.shift_x
+    from_y = CENTRE + d.shift_y
+    affine = np.empty((n, 2, 3), dtype=np.float32)
+    affine[:, 0, 0], affine[:, 0, 1] = cos, -sin
+    affine[:, 1, 0], affine[:, 1, 1] = sin, cos
+    affine[:, 0, 2] = CENTRE + PAD - cos * from_x + sin * from_y
+    affine[:, 1, 2] = CENTRE + PAD - sin * from_x - cos * from_y
+    points = (affine.reshape(2 * n, 3) @ _PIXELS).reshape(n, 2, SIZE, SIZE)
+    if d.displacement is not None:
+        points += d.displacement
+    return points
+
+
+def _restroke(x: NDArray[np.float32], stroke: NDArray[np.float32]) -> NDArray[np.float32]:
+    """A copy of images x (n, 28, 28) with strokes made bolder (stroke > 0) or thinner (< 0)."""
+    x = x.copy()
+    for chosen, grow in ((stroke > 0, True), (stroke < 0, False)):
+        if not chosen.any():
+            continue
+        some = x[chosen]
+        amount = np.abs(stroke[chosen])[:, None, None]
+        x[chosen] = some + amount * (_filter3x3(some, grow) - some)
+    return x
+
+
+def _filter3x3(x: NDArray[np.float32], grow: bool) -> NDArray[np.float32]:
+    """Grey dilation (max over each 3x3 neighbourhood) if ``grow``, else erosion (min)."""
+    pick = np.maximum if grow else np.minimum
+    padded = np.full((len(x), SIZE + 2, SIZE + 2), 0.0 if grow else 1.0, dtype=np.float32)
+    padded[:, 1:-1, 1:-1] = x
+    across = pick(pick(padded[:, :, :-2], padded[:, :, 1:-1]), padded[:, :, 2:])
+    return pick(pick(across[:, :-2], across[:, 1:-1]), across[:, 2:])

@@ -1,0 +1,18 @@
+"""The ``digitnet serve`` web page and its JSON API.
+
+:func:`digitnet.web.app.create_app` builds the ASGI application (FastAPI); the page itself
+(HTML, CSS and JavaScript modules, no build step) lives in ``static/`` and works offline.
+"""
+
+from __future__ import annotations
+
+__all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> object:
+    # FastAPI loads only when the app is wanted, so `import digitnet.web` stays light.
+    if name == "create_app":
+        from digitnet.web.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'digitnet.web' has no attribute {name!r}")

@@ -1,0 +1,281 @@
+"""Training runs started from the page: one at a time, in a background thread.
+
+A run trains a new network on MNIST with :func:`digitnet.training.train` and publishes
+events (``started``, ``batch``, ``epoch``, ``done``, ``failed``) that any number of
+subscribers read, from the first one on, as server-sent events. ``batch`` events come at
+most a few times a second; ``epoch`` events carry the first layer's weight pictures. While a
+run is going a second one is refused (HTTP 409): runs are not queued.
+
+Training uses one BLAS thread, so prediction requests keep a core to themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from digitnet.network import Network
+from digitnet.training import EpochMetrics, TrainingConfig, train
+from digitnet.web.errors import ApiError
+
+BATCH_EVENTS_PER_SECOND = 4.0
+WEIGHT_PICTURES = 16
+MAX_RUNS_KEPT = 20
+FINAL_STATES = ("finished", "stopped", "failed")
+
+
+@dataclass
+class RunSettings:
+    """What the page asks for: the network, the recipe and how much data."""
+
+    layers: list[int]
+    hidden_activation: str = "sigmoid"
+    output_activation: str = "sigmoid"
+    init: str = "normal"
+    cost: str = "cross_entropy"
+    optimizer: str = "adam"
+    learning_rate: float = 0.005
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    batch_size: int = 32
+    epochs: int = 5
+    limit: int = 50_000
+    validation_size: int = 10_000
+    seed: int = 0
+
+
+def weight_pictures(net: Network, count: int = WEIGHT_PICTURES) -> list[dict[str, Any]]:
+    """The first hidden layer's weights of the first ``count`` neurons, compactly.
+
+    Each picture is the neuron's 784 incoming weights divided by their largest size, as
+    signed bytes (-127..127, base64) in ``data``, with that size in ``scale``.
+    """
+    pictures = []
+    w = net.weights[0]
+    for i in range(min(count, w.shape[0])):
+        row = w[i]
+        scale = float(np.max(np.abs(row))) or 1.0
+        q = np.clip(np.round(row / scale * 127), -127, 127).astype(np.int8)
+        pictures.append(
+            {"neuron": i, "scale": scale, "data": base64.b64encode(q.tobytes()).decode("ascii")}
+        )
+    return pictures
+
+
+class Run:
+    """One training run: its settings, state, the resulting network and its events."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.id = uuid.uuid4().hex[:12]
+        self.settings = settings
+        self.status = "queued"
+        self.error: str | None = None
+        self.created = time.time()
+        self.net: Network | None = None
+        self.history: list[dict[str, Any]] = []
+        self.test_accuracy: float | None = None
+        self.saved_as: str | None = None
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self._events: list[dict[str, Any]] = []
+        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ events
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        """Record an event and hand it to every subscriber (thread-safe)."""
+        with self._lock:
+            event = {"id": len(self._events) + 1, "type": kind, "run": self.id, **data}
+            self._events.append(event)
+            subscribers = list(self._subscribers)
+        for loop, queue in subscribers:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+            except RuntimeError:  # that subscriber's event loop is closed
+                self.unsubscribe(queue)
+
+    def subscribe(
+        self, after: int = 0
+    ) -> tuple[list[dict[str, Any]], asyncio.Queue[dict[str, Any]]]:
+        """Events so far (after id ``after``) and a queue for the ones to come."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            past = [e for e in self._events if e["id"] > after]
+            self._subscribers.append((loop, queue))
+        return past, queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        with self._lock:
+            self._subscribers = [s for s in self._subscribers if s[1] is not queue]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATES
+
+    def describe(self) -> dict[str, Any]:
+        """The run's state as JSON."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "error": self.error,
+            "settings": asdict(self.settings),
+            "history": self.history,
+            "test_accuracy": self.test_accuracy,
+            "saved_as": self.saved_as,
+            "events": len(self._events),
+        }
+
+    # ------------------------------------------------------------------ the work
+    def execute(self) -> None:
+        """Train (in the run's thread): load data, build the network, train, evaluate."""
+        s = self.settings
+        try:
+            self.status = "running"
+            from digitnet.data import load_mnist, split_validation
+
+            mnist = load_mnist()
+            train_set, validation = split_validation(mnist.train, 10_000)
+            train_set = train_set.subset(0, min(s.limit, len(train_set)))
+            validation = validation.subset(0, s.validation_size)
+            net = Network(s.layers, s.hidden_activation, s.output_activation, s.init, s.seed)
+            config = TrainingConfig(
+                epochs=s.epochs,
+                batch_size=s.batch_size,
+                learning_rate=s.learning_rate,
+                cost=s.cost,
+                optimizer=s.optimizer,
+                momentum=s.momentum,
+                weight_decay=s.weight_decay,
+                schedule=s.schedule,
+                validation_size=s.validation_size,
+                seed=s.seed,
+                threads=1,
+            )
+            config.validate()
+            total = len(train_set)
+            self.publish(
+                "started",
+                {
+                    "sizes": net.sizes,
+                    "images": total,
+                    "validation": len(validation),
+                    "epochs": s.epochs,
+                    "weights": weight_pictures(net),
+                },
+            )
+            last_batch = 0.0
+
+            def on_batch(epoch: int, done: int, loss: float) -> None:
+                nonlocal last_batch
+                now = time.monotonic()
+                if now - last_batch < 1.0 / BATCH_EVENTS_PER_SECOND and done < total:
+                    return
+                last_batch = now
+                progress = (epoch - 1 + done / total) / s.epochs
+                self.publish(
+                    "batch",
+                    {"epoch": epoch, "done": done, "total": total, "loss": loss, "progress": progress},
+                )
+
+            def on_epoch(metrics: EpochMetrics, current: Network) -> None:
+                record = asdict(metrics)
+                self.history.append(record)
+                self.publish(
+                    "epoch",
+                    {**record, "progress": metrics.epoch / s.epochs, "weights": weight_pictures(current)},
+                )
+
+            validation_pair = (validation.images, validation.labels) if len(validation) else None
+            train(
+                net,
+                train_set.images,
+                train_set.labels,
+                config,
+                validation_pair,
+                on_batch=on_batch,
+                on_epoch=on_epoch,
+                stop=self.stop_event,
+            )
+            self.test_accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
+            net.metadata["test_accuracy"] = self.test_accuracy
+            net.metadata["dataset"] = "MNIST"
+            self.net = net
+            self.status = "stopped" if self.stop_event.is_set() else "finished"
+            self.publish(
+                "done",
+                {
+                    "status": self.status,
+                    "test_accuracy": self.test_accuracy,
+                    "epochs": len(self.history),
+                },
+            )
+        except Exception as exc:  # any failure is reported on the page, in one sentence
+            self.error = _reason(exc)
+            self.status = "failed"
+            self.publish("failed", {"status": "failed", "error": self.error})
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, MemoryError):
+        text = "the network does not fit in memory; choose smaller layers"
+    return text[:300]
+
+
+class RunManager:
+    """Starts runs one at a time and keeps the recent ones."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, Run] = {}
+        self._lock = threading.Lock()
+
+    def start(self, settings: RunSettings) -> Run:
+        """Start a run in a background thread; 409 if another one is still going."""
+        with self._lock:
+            for other in self._runs.values():
+                if not other.finished:
+                    raise ApiError(
+                        409,
+                        f"training run {other.id} is still going; stop it or wait for it "
+                        "(runs are not queued)",
+                    )
+            run = Run(settings)
+            self._runs[run.id] = run
+            self._forget_old()
+            run.thread = threading.Thread(
+                target=run.execute, name=f"digitnet-train-{run.id}", daemon=True
+            )
+            run.status = "running"
+            run.thread.start()
+        return run
+
+    def _forget_old(self) -> None:
+        done = [r for r in self._runs.values() if r.finished]
+        for run in done[: max(0, len(self._runs) - MAX_RUNS_KEPT)]:
+            del self._runs[run.id]
+
+    def get(self, run_id: str) -> Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise ApiError(404, f"unknown training run {run_id[:40]!r}")
+        return run
+
+    def all(self) -> list[Run]:
+        return sorted(self._runs.values(), key=lambda r: r.created, reverse=True)
+
+    def stop_all(self, wait: float = 5.0) -> None:
+        """Ask every run to stop and wait a little for their threads (server shutdown)."""
+        for run in list(self._runs.values()):
+            run.stop_event.set()
+        for run in list(self._runs.values()):
+            if run.thread is not None:
+                run.thread.join(timeout=wait)

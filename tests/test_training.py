@@ -1,0 +1,168 @@
+"""Learning: optimizers, schedules, a real training run on MNIST, determinism, early stopping."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from digitnet import Network
+from digitnet.data import load_mnist
+from digitnet.optimizers import SGD, Adam, Momentum, learning_rate_at, make_optimizer
+from digitnet.training import TrainingConfig, choose_threads, train
+
+
+@pytest.fixture(scope="module")
+def small_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    m = load_mnist()
+    return m.train.images[:3000], m.train.labels[:3000], m.test.images[:1000], m.test.labels[:1000]
+
+
+def test_sgd_takes_a_step_against_the_gradient() -> None:
+    p, g = np.array([1.0, 2.0], np.float32), np.array([0.5, -1.0], np.float32)
+    SGD().step([p], [g.copy()], 0.1)
+    np.testing.assert_allclose(p, [0.95, 2.1])
+
+
+def test_momentum_accumulates_velocity() -> None:
+    p = np.zeros(1, np.float32)
+    opt = Momentum(0.5)
+    for _ in range(2):
+        opt.step([p], [np.ones(1, np.float32)], 1.0)
+    # v1 = -1, v2 = 0.5 * -1 - 1 = -1.5; p = -2.5
+    np.testing.assert_allclose(p, [-2.5])
+
+
+def test_adam_first_step_has_size_learning_rate() -> None:
+    p = np.zeros(3, np.float32)
+    Adam().step([p], [np.array([3.0, -0.2, 1e-3], np.float32)], 0.01)
+    np.testing.assert_allclose(p, [-0.01, 0.01, -0.01], rtol=1e-3)
+
+
+def test_optimizers_minimise_a_quadratic_bowl() -> None:
+    for name, lr in (("sgd", 0.1), ("momentum", 0.05), ("adam", 0.1)):
+        p = np.array([3.0, -2.0], np.float32)
+        opt = make_optimizer(name)
+        for _ in range(300):
+            opt.step([p], [2 * p.copy()], lr)  # gradient of |p|^2
+        assert np.abs(p).max() < 0.05, name
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_optimizer("rmsprop")
+
+
+def test_schedules() -> None:
+    assert learning_rate_at(5, 0.1) == 0.1
+    assert learning_rate_at(10, 0.1, "step", step_every=10, step_factor=0.5) == pytest.approx(0.05)
+    assert learning_rate_at(0, 0.1, "cosine", epochs=10) == pytest.approx(0.1)
+    assert learning_rate_at(5, 0.1, "cosine", epochs=10) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        learning_rate_at(0, 0.1, "warm")
+
+
+def test_training_learns_mnist_digits(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    x, y, xt, yt = small_mnist
+    net = Network([784, 16, 16, 10], init="xavier", seed=0)
+    before = net.accuracy(xt, yt)
+    history = train(net, x, y, TrainingConfig(epochs=3, batch_size=10, learning_rate=3.0), (xt, yt))
+    assert len(history) == 3
+    assert before < 0.25
+    assert net.accuracy(xt, yt) > 0.80
+    assert history[-1].loss < history[0].loss
+    assert history[-1].validation_accuracy == pytest.approx(net.accuracy(xt, yt))
+    assert len(net.metadata["history"]) == 3 and net.metadata["training"]["learning_rate"] == 3.0
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        dict(cost="cross_entropy", optimizer="adam", learning_rate=0.005, schedule="cosine"),
+        dict(cost="cross_entropy", optimizer="momentum", learning_rate=0.1, weight_decay=1e-4),
+        dict(cost="quadratic", optimizer="sgd", learning_rate=1.0, schedule="step", step_every=1),
+    ],
+)
+def test_every_recipe_learns(small_mnist, recipe) -> None:  # type: ignore[no-untyped-def]
+    x, y, xt, yt = small_mnist
+    net = Network([784, 32, 10], "relu", "softmax", init="he", seed=1)
+    train(net, x, y, TrainingConfig(epochs=2, batch_size=32, **recipe))
+    assert net.accuracy(xt, yt) > 0.80
+
+
+def test_same_seed_gives_bit_identical_weights(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    x, y, _, _ = small_mnist
+    config = TrainingConfig(epochs=2, batch_size=20, learning_rate=0.01, optimizer="adam", seed=5)
+    runs = []
+    for _ in range(2):
+        net = Network([784, 16, 16, 10], seed=5)
+        train(net, x[:1000], y[:1000], config)
+        runs.append(net)
+    for a, b in zip(runs[0].weights + runs[0].biases, runs[1].weights + runs[1].biases, strict=True):
+        assert np.array_equal(a, b)
+    other = Network([784, 16, 16, 10], seed=5)
+    train(other, x[:1000], y[:1000], TrainingConfig(**{**config.to_dict(), "seed": 6}))
+    assert not np.array_equal(other.weights[0], runs[0].weights[0])
+
+
+def test_early_stopping_keeps_the_best_epoch(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    x, y, xt, yt = small_mnist
+    net = Network([784, 16, 10], seed=0)
+    # A learning rate far too large makes validation accuracy stall quickly.
+    config = TrainingConfig(epochs=30, batch_size=50, learning_rate=60.0, early_stopping=2)
+    history = train(net, x[:1000], y[:1000], config, (xt, yt))
+    assert len(history) < 30
+    best = max(h.validation_accuracy or 0 for h in history)
+    assert net.accuracy(xt, yt) == pytest.approx(best)
+
+
+def test_stop_event_ends_training(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    x, y, _, _ = small_mnist
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def on_batch(epoch: int, done: int, loss: float) -> None:
+        seen.append(done)
+        if done >= 500:
+            stop.set()
+
+    history = train(Network([784, 10]), x, y, TrainingConfig(epochs=5, batch_size=10),
+                    on_batch=on_batch, stop=stop)  # fmt: skip
+    assert len(history) == 1 and max(seen) < len(x)
+
+
+def test_augmented_training_learns(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    x, y, xt, yt = small_mnist
+    net = Network([784, 32, 10], "relu", "softmax", init="he")
+    config = TrainingConfig(epochs=3, batch_size=32, learning_rate=0.003, optimizer="adam",
+                            cost="cross_entropy", augment={"shift": 2.0, "rotate": 10.0})  # fmt: skip
+    train(net, x, y, config)
+    assert net.accuracy(xt, yt) > 0.80
+
+
+def test_bad_settings_are_refused(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    x, y, _, _ = small_mnist
+    net = Network([784, 10])
+    for bad, message in (
+        (dict(epochs=0), "epochs"),
+        (dict(batch_size=0), "mini-batch"),
+        (dict(learning_rate=-1.0), "learning rate"),
+        (dict(cost="hinge"), "unknown cost"),
+        (dict(schedule="warm"), "schedule"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            train(net, x[:10], y[:10], TrainingConfig(**bad))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="labels"):
+        train(net, x[:10], y[:9], TrainingConfig())
+
+
+def test_divergence_is_reported() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((100, 784)).astype(np.float32)
+    net = Network([784, 8, 10], "relu", "softmax", init="he")
+    with pytest.raises(FloatingPointError, match="diverged.*smaller learning rate"):
+        train(net, x, rng.integers(0, 10, 100), TrainingConfig(epochs=3, learning_rate=1e30))
+
+
+def test_blas_threads_are_chosen_by_matrix_size() -> None:
+    assert choose_threads(Network([784, 16, 16, 10]), 32) == 1
+    assert choose_threads(Network([784, 256, 10]), 64) is None
+    assert choose_threads(Network([784, 16, 10]), 32, threads=2) == 2
