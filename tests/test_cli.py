@@ -19,12 +19,26 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_train_saves_a_model_with_its_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_saves_a_model_with_its_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "m.safetensors"
     code, stdout, _ = run(
-        capsys, "train", "--layers", "784,16,10", "--epochs", "2", "--limit", "5000", "--lr", "0.02",
-        "--validation-size", "1000", "-o", str(out),
-    )  # fmt: skip
+        capsys,
+        "train",
+        "--layers",
+        "784,16,10",
+        "--epochs",
+        "2",
+        "--limit",
+        "5000",
+        "--lr",
+        "0.02",
+        "--validation-size",
+        "1000",
+        "-o",
+        str(out),
+    )
     assert code == 0
     assert "epoch   2/2" in stdout and "test accuracy" in stdout and f"saved {out}" in stdout
     net = load_network(out)
@@ -38,16 +52,24 @@ def test_train_nielsen_recipe_sets_the_books_settings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "n.safetensors"
-    code, _, _ = run(capsys, "train", "--nielsen", "--epochs", "1", "--limit", "2000", "-q",
-                     "-o", str(out))  # fmt: skip
+    code, _, _ = run(
+        capsys, "train", "--nielsen", "--epochs", "1", "--limit", "2000", "-q", "-o", str(out)
+    )
     assert code == 0
     net = load_network(out)
     t = net.metadata["training"]
     assert net.sizes == [784, 30, 10]
-    assert (t["cost"], t["optimizer"], t["learning_rate"], t["batch_size"]) == ("quadratic", "sgd", 3.0, 10)
+    assert (t["cost"], t["optimizer"], t["learning_rate"], t["batch_size"]) == (
+        "quadratic",
+        "sgd",
+        3.0,
+        10,
+    )
 
 
-def test_evaluate_prints_accuracy_per_digit_and_confusion(capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_prints_accuracy_per_digit_and_confusion(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, _ = run(capsys, "evaluate", "video")
     assert code == 0
     assert "test accuracy" in out and "confusion matrix" in out
@@ -107,7 +129,9 @@ def test_a_bad_model_file_through_the_real_command(tmp_path: Path) -> None:
 
 
 def test_help_lists_every_command() -> None:
-    proc = subprocess.run([sys.executable, "-m", "digitnet", "--help"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "digitnet", "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0
     for command in ("train", "evaluate", "info"):
         assert command in proc.stdout

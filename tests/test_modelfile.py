@@ -76,10 +76,28 @@ GOOD = {"weights.0": np.zeros((3, 4), np.float32), "biases.0": np.zeros(3, np.fl
         (GOOD, {"format_version": "9"}, "format version '9'.*upgrade digitnet"),
         (GOOD, {"format": "other"}, "not a digitnet model"),
         (GOOD, {"network": "{"}, "no valid network description"),
-        (GOOD, {"network": json.dumps({"sizes": [4, -3], "hidden_activation": "sigmoid",
-                                       "output_activation": "sigmoid"})}, "impossible layer sizes"),  # fmt: skip
-        (GOOD, {"network": json.dumps({"sizes": [4, 3], "hidden_activation": "sigmoid",
-                                       "output_activation": "gelu"})}, "unknown activations"),  # fmt: skip
+        (
+            GOOD,
+            {
+                "network": json.dumps(
+                    {
+                        "sizes": [4, -3],
+                        "hidden_activation": "sigmoid",
+                        "output_activation": "sigmoid",
+                    }
+                )
+            },
+            "impossible layer sizes",
+        ),
+        (
+            GOOD,
+            {
+                "network": json.dumps(
+                    {"sizes": [4, 3], "hidden_activation": "sigmoid", "output_activation": "gelu"}
+                )
+            },
+            "unknown activations",
+        ),
     ],
 )
 def test_bad_model_files_say_what_is_wrong(

@@ -81,7 +81,11 @@ def test_initialisations_have_the_promised_spread() -> None:
 
 
 def test_same_seed_same_network_other_seed_other_network() -> None:
-    a, b, c = Network([784, 16, 10], seed=7), Network([784, 16, 10], seed=7), Network([784, 16, 10], seed=8)
+    a, b, c = (
+        Network([784, 16, 10], seed=7),
+        Network([784, 16, 10], seed=7),
+        Network([784, 16, 10], seed=8),
+    )
     assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights, strict=True))
     assert not np.array_equal(a.weights[0], c.weights[0])
 

@@ -96,7 +96,9 @@ def test_same_seed_gives_bit_identical_weights(small_mnist) -> None:  # type: ig
         net = Network([784, 16, 16, 10], seed=5)
         train(net, x[:1000], y[:1000], config)
         runs.append(net)
-    for a, b in zip(runs[0].weights + runs[0].biases, runs[1].weights + runs[1].biases, strict=True):
+    for a, b in zip(
+        runs[0].weights + runs[0].biases, runs[1].weights + runs[1].biases, strict=True
+    ):
         assert np.array_equal(a, b)
     other = Network([784, 16, 16, 10], seed=5)
     train(other, x[:1000], y[:1000], TrainingConfig(**{**config.to_dict(), "seed": 6}))
@@ -124,16 +126,28 @@ def test_stop_event_ends_training(small_mnist) -> None:  # type: ignore[no-untyp
         if done >= 500:
             stop.set()
 
-    history = train(Network([784, 10]), x, y, TrainingConfig(epochs=5, batch_size=10),
-                    on_batch=on_batch, stop=stop)  # fmt: skip
+    history = train(
+        Network([784, 10]),
+        x,
+        y,
+        TrainingConfig(epochs=5, batch_size=10),
+        on_batch=on_batch,
+        stop=stop,
+    )
     assert len(history) == 1 and max(seen) < len(x)
 
 
 def test_augmented_training_learns(small_mnist) -> None:  # type: ignore[no-untyped-def]
     x, y, xt, yt = small_mnist
     net = Network([784, 32, 10], "relu", "softmax", init="he")
-    config = TrainingConfig(epochs=3, batch_size=32, learning_rate=0.003, optimizer="adam",
-                            cost="cross_entropy", augment={"shift": 2.0, "rotate": 10.0})  # fmt: skip
+    config = TrainingConfig(
+        epochs=3,
+        batch_size=32,
+        learning_rate=0.003,
+        optimizer="adam",
+        cost="cross_entropy",
+        augment={"shift": 2.0, "rotate": 10.0},
+    )
     train(net, x, y, config)
     assert net.accuracy(xt, yt) > 0.80
 

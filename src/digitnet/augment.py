@@ -29,6 +29,7 @@ SIZE = 28
 CENTRE = (SIZE - 1) / 2  # 13.5: the middle of the 28x28 grid
 PAD = 2  # zero border around each image, so that every bilinear read stays inside
 _PADDED = SIZE + 2 * PAD  # 32
+_BLOCK = 128  # images warped at a time
 _GRID = 4  # the elastic field is smooth noise on a 4x4 grid of control points
 
 
@@ -101,7 +102,7 @@ class Distortion:
 
     ``angle`` in degrees (positive turns the digit counter-clockwise), ``scale`` a factor
     (above 1 enlarges), ``shift_x``/``shift_y`` in pixels (positive moves right/down),
-    ``stroke`` in -1..1 (positive blends that much of a 3x3 dilation in, making strokes
+    ``stroke`` in -1..1 (positive blends that much of a grey dilation in, making strokes
     bolder; negative an erosion, making them thinner), ``displacement`` an optional
     (n, 2, 28, 28) field of (dx, dy) added to where each output pixel reads the input.
     """
@@ -127,6 +128,13 @@ class Distortion:
         """The same distortion for each of n images."""
         values = (angle, scale, shift_x, shift_y, stroke)
         return cls(*(np.full(n, value, dtype=np.float32) for value in values))
+
+    def part(self, images: slice) -> Distortion:
+        """The distortions of some of the images."""
+        field = None if self.displacement is None else self.displacement[images]
+        arrays = (self.angle, self.scale, self.shift_x, self.shift_y, self.stroke)
+        angle, scale, shift_x, shift_y, stroke = (values[images] for values in arrays)
+        return Distortion(angle, scale, shift_x, shift_y, stroke, field)
 
 
 def sample_distortion(n: int, rng: np.random.Generator, aug: Augmentation) -> Distortion:
@@ -174,8 +182,23 @@ def distort(images: ArrayLike, d: Distortion) -> NDArray[np.float32]:
     """Applies the distortion ``d`` to a batch: images as in :func:`augment_batch` -> (n, 784)."""
     x = _as_images(images)
     n = len(x)
+    if any(len(values) != n for values in (d.angle, d.scale, d.shift_x, d.shift_y, d.stroke)):
+        raise DigitnetError(f"the distortion is not for a batch of {n} images.")
     if np.any(d.stroke):
         x = _restroke(x, np.asarray(d.stroke, dtype=np.float32))
+    if n <= _BLOCK:
+        return _warp(x, d)
+    # Big batches go in blocks that stay in the CPU cache (several times faster).
+    out = np.empty((n, SIZE * SIZE), dtype=np.float32)
+    for start in range(0, n, _BLOCK):
+        block = slice(start, start + _BLOCK)
+        out[block] = _warp(x[block], d.part(block))
+    return out
+
+
+def _warp(x: NDArray[np.float32], d: Distortion) -> NDArray[np.float32]:
+    """Images x (n, 28, 28) read at the points of the affine map and field of d -> (n, 784)."""
+    n = len(x)
     points = _source_points(d, n)
 
     # Points outside the image are clamped into the zero border, so they read as black.
@@ -256,9 +279,15 @@ def _restroke(x: NDArray[np.float32], stroke: NDArray[np.float32]) -> NDArray[np
 
 
 def _filter3x3(x: NDArray[np.float32], grow: bool) -> NDArray[np.float32]:
-    """Grey dilation (max over each 3x3 neighbourhood) if ``grow``, else erosion (min)."""
+    """Grey dilation (max) if ``grow``, else erosion (min), over each pixel and its 4 neighbours.
+
+    The plus-shaped 3x3 neighbourhood is gentler than the full square, whose erosion wipes
+    out MNIST's thinner strokes.
+    """
     pick = np.maximum if grow else np.minimum
     padded = np.full((len(x), SIZE + 2, SIZE + 2), 0.0 if grow else 1.0, dtype=np.float32)
     padded[:, 1:-1, 1:-1] = x
-    across = pick(pick(padded[:, :, :-2], padded[:, :, 1:-1]), padded[:, :, 2:])
-    return pick(pick(across[:, :-2], across[:, 1:-1]), across[:, 2:])
+    out = pick(x, padded[:, :-2, 1:-1])  # the pixel above
+    out = pick(out, padded[:, 2:, 1:-1], out=out)  # below
+    out = pick(out, padded[:, 1:-1, :-2], out=out)  # left
+    return pick(out, padded[:, 1:-1, 2:], out=out)  # right

@@ -108,48 +108,125 @@ def build_parser() -> argparse.ArgumentParser:
         "eta 3.0, mini-batch 10, 30 epochs).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    t.add_argument("--layers", type=_parse_layers, default=_parse_layers(d["layers"]),
-                   help="neurons per layer, input first")  # fmt: skip
-    t.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default=d["activation"],
-                   help="activation of the hidden layers")  # fmt: skip
-    t.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS,
-                   default=d["output_activation"], help="activation of the output layer")  # fmt: skip
+    t.add_argument(
+        "--layers",
+        type=_parse_layers,
+        default=_parse_layers(d["layers"]),
+        help="neurons per layer, input first",
+    )
+    t.add_argument(
+        "--activation",
+        choices=HIDDEN_ACTIVATIONS,
+        default=d["activation"],
+        help="activation of the hidden layers",
+    )
+    t.add_argument(
+        "--output-activation",
+        choices=OUTPUT_ACTIVATIONS,
+        default=d["output_activation"],
+        help="activation of the output layer",
+    )
     t.add_argument("--cost", choices=("quadratic", "cross_entropy"), default=d["cost"])
     t.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"])
     t.add_argument("--momentum", type=float, default=0.9, help="for --optimizer momentum")
-    t.add_argument("--lr", "--learning-rate", dest="learning_rate", type=_positive_float,
-                   default=d["learning_rate"], help="learning rate (eta)")  # fmt: skip
-    t.add_argument("--batch-size", type=_positive_int, default=d["batch_size"],
-                   help="mini-batch size")  # fmt: skip
+    t.add_argument(
+        "--lr",
+        "--learning-rate",
+        dest="learning_rate",
+        type=_positive_float,
+        default=d["learning_rate"],
+        help="learning rate (eta)",
+    )
+    t.add_argument(
+        "--batch-size", type=_positive_int, default=d["batch_size"], help="mini-batch size"
+    )
     t.add_argument("--epochs", type=_positive_int, default=d["epochs"])
     t.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay lambda")
-    t.add_argument("--schedule", choices=SCHEDULES, default=d["schedule"],
-                   help="learning-rate schedule")  # fmt: skip
-    t.add_argument("--step-every", type=_positive_int, default=10,
-                   help="for --schedule step: epochs between steps")  # fmt: skip
-    t.add_argument("--step-factor", type=_positive_float, default=0.5,
-                   help="for --schedule step: factor applied at each step")  # fmt: skip
-    t.add_argument("--init", choices=("normal", "xavier", "he"), default=d["init"],
-                   help="initial weights: N(0,1) as in Nielsen's book, Xavier or He")  # fmt: skip
-    t.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
-                   help="stop after this many epochs without a better validation accuracy "
-                   "and keep the best epoch's weights (0 = off)")  # fmt: skip
-    t.add_argument("--validation-size", type=int, default=10_000,
-                   help="the last N training images form the validation set")  # fmt: skip
-    t.add_argument("--augment", choices=tuple(AUGMENT_PRESETS), default="none",
-                   help="random distortions of training images (shift, rotate, scale, "
-                   "elastic, stroke thickness)")  # fmt: skip
+    t.add_argument(
+        "--schedule", choices=SCHEDULES, default=d["schedule"], help="learning-rate schedule"
+    )
+    t.add_argument(
+        "--step-every",
+        type=_positive_int,
+        default=10,
+        help="for --schedule step: epochs between steps",
+    )
+    t.add_argument(
+        "--step-factor",
+        type=_positive_float,
+        default=0.5,
+        help="for --schedule step: factor applied at each step",
+    )
+    t.add_argument(
+        "--init",
+        choices=("normal", "xavier", "he"),
+        default=d["init"],
+        help="initial weights: N(0,1) as in Nielsen's book, Xavier or He",
+    )
+    t.add_argument(
+        "--early-stopping",
+        type=int,
+        default=0,
+        metavar="PATIENCE",
+        help="stop after this many epochs without a better validation accuracy "
+        "and keep the best epoch's weights (0 = off)",
+    )
+    t.add_argument(
+        "--validation-size",
+        type=int,
+        default=10_000,
+        help="the last N training images form the validation set",
+    )
+    t.add_argument(
+        "--augment",
+        choices=tuple(AUGMENT_PRESETS),
+        default="none",
+        help="random distortions of training images (shift, rotate, scale, "
+        "elastic, stroke thickness)",
+    )
+    t.add_argument(
+        "--teacher",
+        default=None,
+        metavar="MODEL",
+        help="learn also from this network's answers (knowledge distillation)",
+    )
+    t.add_argument(
+        "--distill-weight",
+        type=float,
+        default=0.7,
+        help="with --teacher: share of the teacher's answers in the wanted output",
+    )
+    t.add_argument(
+        "--temperature",
+        type=_positive_float,
+        default=2.0,
+        help="with --teacher: softening of the teacher's answers",
+    )
     t.add_argument("--seed", type=int, default=0, help="seed: same seed, same weights")
     t.add_argument("--threads", type=int, default=0, help="BLAS threads (0 = choose)")
-    t.add_argument("--limit", type=_positive_int, default=None,
-                   help="train on only the first N training images (quick experiments)")  # fmt: skip
-    t.add_argument("--data-dir", default=None,
-                   help="folder with a dataset in MNIST's four IDX files (e.g. Fashion-MNIST)")  # fmt: skip
-    t.add_argument("--nielsen", action="store_true",
-                   help="Nielsen's chapter-1 recipe (overrides layers, cost, optimizer, lr, "
-                   "batch size, epochs, schedule)")  # fmt: skip
-    t.add_argument("-o", "--output", default="digitnet-model.safetensors",
-                   help="where to save the trained model")  # fmt: skip
+    t.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        help="train on only the first N training images (quick experiments)",
+    )
+    t.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with a dataset in MNIST's four IDX files (e.g. Fashion-MNIST)",
+    )
+    t.add_argument(
+        "--nielsen",
+        action="store_true",
+        help="Nielsen's chapter-1 recipe (overrides layers, cost, optimizer, lr, "
+        "batch size, epochs, schedule)",
+    )
+    t.add_argument(
+        "-o",
+        "--output",
+        default="digitnet-model.safetensors",
+        help="where to save the trained model",
+    )
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test accuracy, accuracy per digit, confusion matrix")
@@ -207,10 +284,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         early_stopping=args.early_stopping,
         validation_size=args.validation_size,
         augment=AUGMENT_PRESETS[args.augment],
+        teacher=args.teacher or "",
+        distill_weight=args.distill_weight,
+        temperature=args.temperature,
         seed=args.seed,
         threads=args.threads,
     )
     config.validate()
+    teacher = _load(args.teacher) if args.teacher else None
     mnist = load_mnist(args.data_dir)
     train_set, validation = split_validation(mnist.train, args.validation_size)
     if args.limit:
@@ -231,8 +312,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.quiet:
             return
         if bar is None:
-            bar = tqdm(total=len(train_set), unit="img", unit_scale=True, leave=False,
-                       desc=f"epoch {epoch}/{args.epochs}", file=sys.stderr)  # fmt: skip
+            bar = tqdm(
+                total=len(train_set),
+                unit="img",
+                unit_scale=True,
+                leave=False,
+                desc=f"epoch {epoch}/{args.epochs}",
+                file=sys.stderr,
+            )
         bar.update(done - bar.n)
         bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
 
@@ -255,6 +342,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         (validation.images, validation.labels),
         on_batch=on_batch,
         on_epoch=on_epoch,
+        teacher=teacher,
     )
     test_accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
     net.metadata["test_accuracy"] = test_accuracy

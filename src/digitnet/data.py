@@ -22,6 +22,7 @@ import hashlib
 import http.client
 import operator
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -438,7 +439,7 @@ def _fetch(
             if progress:
                 from tqdm import tqdm
 
-                tqdm.write(f"digitnet: could not download {url}: {reason}")
+                tqdm.write(f"digitnet: could not download {url}: {reason}", file=sys.stderr)
         finally:
             temp.unlink(missing_ok=True)
     tried = "; ".join(failures) if failures else "no mirrors were given"

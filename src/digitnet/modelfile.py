@@ -37,7 +37,9 @@ MAX_LAYER_SIZE = 100_000
 def pretrained_path(name: str) -> Path:
     """Path of a shipped network's file inside the installed package."""
     if name not in PRETRAINED:
-        raise ModelFileError(f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}")
+        raise ModelFileError(
+            f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}"
+        )
     return Path(str(resources.files("digitnet") / "pretrained" / f"{name}.safetensors"))
 
 
@@ -50,7 +52,9 @@ def save_network(net: Network, path: str | Path, metadata: dict[str, Any] | None
 
     path = Path(path)
     if path.is_dir():
-        raise ModelFileError(f"{path} is a folder; give a file name such as {path / 'model.safetensors'}")
+        raise ModelFileError(
+            f"{path} is a folder; give a file name such as {path / 'model.safetensors'}"
+        )
     if not path.parent.exists():
         raise ModelFileError(f"cannot save {path}: the folder {path.parent} does not exist")
     extra = {**net.metadata, **(metadata or {})}
@@ -96,7 +100,7 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file")
     try:
-        with safe_open(str(path), framework="numpy") as f:  # type: ignore[no-untyped-call]
+        with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
             tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
     except Exception as exc:  # safetensors raises several types for a damaged file
@@ -168,5 +172,7 @@ def load_network(path_or_name: str | Path) -> Network:
 def load_pretrained(name: str = "video") -> Network:
     """One of the networks shipped with digitnet: ``video`` or ``wide``."""
     if name not in PRETRAINED:
-        raise ModelFileError(f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}")
+        raise ModelFileError(
+            f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}"
+        )
     return load_network(name)

@@ -294,7 +294,7 @@ class Network:
 
         return load_network(path_or_name)
 
-    def predict_image(self, image: str | Path | Image.Image | ArrayLike) -> Prediction:
+    def predict_image(self, image: str | Path | Image.Image | NDArray[Any]) -> Prediction:
         """Read a digit from any picture: a path, a PIL image or an array.
 
         The picture goes through MNIST-style preprocessing (:mod:`digitnet.preprocess`) first.

@@ -61,7 +61,8 @@ BOX_SIZE = 20
 MNIST_STROKE_WIDTH = 2.46
 #: Strokes whose width after scaling would fall outside this range are thickened or thinned to
 #: MNIST_STROKE_WIDTH; inside it they are left alone (so most of MNIST's digits stay unchanged).
-STROKE_WIDTH_RANGE = (1.7, 3.6)
+STROKE_WIDTH_RANGE = (1.7, 5.0)
+THIN_TARGET = 3.5
 
 #: Images are shrunk so that their longer side is at most this many pixels before any work:
 #: enough for a digit that fills a tenth of a photo, and fast enough for live drawing.
@@ -70,7 +71,7 @@ WORK_SIZE = 192
 LIGHTING_SIZE = 32
 #: ... with a grey closing (or opening) whose window is this fraction of that copy's longer side:
 #: strokes narrower than the window vanish from the estimate, slow lighting changes stay.
-LIGHTING_WINDOW = 0.25
+LIGHTING_WINDOW = 0.5
 #: Background pixels above (median + NOISE_SIGMAS * robust standard deviation) count as ink.
 NOISE_SIGMAS = 4.0
 #: A connected blob of ink is kept if its area is at least this fraction of the largest blob's.
@@ -735,7 +736,7 @@ def adjust_thickness(crop: FloatImage, size: int = BOX_SIZE) -> tuple[FloatImage
         crop = resize(crop, crop.shape[0] * factor, crop.shape[1] * factor)
         long_side = max(crop.shape)
     width = before * long_side / size
-    target = MNIST_STROKE_WIDTH
+    target = MNIST_STROKE_WIDTH if before < low else THIN_TARGET
     k = round((target * long_side - size * width) / (2 * size - 2 * target))
     k = max(k, -int(width / 2 - 1)) if k < 0 else k  # never erode a stroke away
     if k > 0:

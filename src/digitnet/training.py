@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from digitnet.activations import Array
+from digitnet.activations import Array, softmax
 from digitnet.costs import get_cost
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import SCHEDULES, learning_rate_at, make_optimizer
@@ -46,6 +46,9 @@ class TrainingConfig:
     early_stopping: int = 0
     validation_size: int = 10_000
     augment: dict[str, float] = field(default_factory=dict)
+    teacher: str = ""
+    distill_weight: float = 0.7
+    temperature: float = 2.0
     seed: int = 0
     threads: int = 0
 
@@ -65,6 +68,10 @@ class TrainingConfig:
             raise ValueError("early-stopping patience must not be negative")
         if self.validation_size < 0:
             raise ValueError("validation size must not be negative")
+        if not 0.0 <= self.distill_weight <= 1.0:
+            raise ValueError(f"distillation weight must lie in 0..1, got {self.distill_weight}")
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
         get_cost(self.cost)
         make_optimizer(self.optimizer, self.momentum)
 
@@ -126,13 +133,16 @@ def train(
     on_epoch: EpochCallback | None = None,
     stop: threading.Event | None = None,
     checkpoint: str | Path | None = None,
+    teacher: Network | None = None,
 ) -> list[EpochMetrics]:
     """Train ``net`` in place on ``images`` (n, 784 or 28x28) and ``labels`` (n,).
 
     ``validation`` is measured after every epoch (and drives early stopping). ``on_batch``
     is called as ``(epoch, images_done, running_loss)`` every few batches, ``on_epoch`` after
     each epoch; setting ``stop`` ends training after the current batch. With early stopping
-    the best epoch's parameters are restored at the end. The history also lands in
+    the best epoch's parameters are restored at the end. With a ``teacher`` network the wanted
+    outputs are a mix of the labels and the teacher's softened answers for the same (augmented)
+    images (knowledge distillation). The history also lands in
     ``net.metadata["history"]`` and the recipe in ``net.metadata["training"]``.
     """
     config.validate()
@@ -147,6 +157,14 @@ def train(
     if validation is not None and len(validation[1]):
         x_val = net.as_input(validation[0])
         y_val = np.asarray(validation[1]).astype(np.int64)
+    if teacher is not None and (teacher.sizes[0], teacher.sizes[-1]) != (
+        net.sizes[0],
+        net.sizes[-1],
+    ):
+        raise ValueError(
+            f"the teacher's layers {teacher.sizes} do not fit the network's {net.sizes}: "
+            "input and output sizes must agree"
+        )
     augment = None
     if config.augment:
         from digitnet.augment import Augmentation
@@ -168,12 +186,19 @@ def train(
 
     threads = choose_threads(net, batch_size, config.threads)
     # Overflow in a diverging run is reported below as one clear error, not as warnings.
-    with threadpool_limits(limits=threads, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
+    with (
+        threadpool_limits(limits=threads, user_api="blas"),
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
         for e in range(config.epochs):
             lr = learning_rate_at(
-                e, config.learning_rate, config.schedule, config.epochs,
-                config.step_every, config.step_factor,
-            )  # fmt: skip
+                e,
+                config.learning_rate,
+                config.schedule,
+                config.epochs,
+                config.step_every,
+                config.step_factor,
+            )
             order = rng.permutation(n)
             started = time.perf_counter()
             loss_sum, seen = 0.0, 0
@@ -184,7 +209,10 @@ def train(
                     from digitnet.augment import augment_batch
 
                     x = augment_batch(x, rng, augment)
-                grads = net._backprop(x, targets[idx], cost)
+                wanted = targets[idx]
+                if teacher is not None:
+                    wanted = distilled_targets(teacher, x, wanted, config)
+                grads = net._backprop(x, wanted, cost)
                 if decay:
                     for g, w in zip(grads.weights, net.weights, strict=True):
                         g += decay * w
@@ -235,6 +263,15 @@ def train(
         net.weights, net.biases = best_params
     _record(net, config, history)
     return history
+
+
+def distilled_targets(teacher: Network, x: Array, labels: Array, config: TrainingConfig) -> Array:
+    """Wanted outputs ``(batch, 10)``: ``(1 - w) * one-hot labels + w * softmax(z / T)`` of the
+    teacher's output weighted sums ``z``, so the student also learns which wrong answers are
+    plausible (Hinton et al., 2015)."""
+    z = teacher._feedforward(x).weighted_sums[-1] / DTYPE(config.temperature)
+    w = DTYPE(config.distill_weight)
+    return (1 - w) * labels + w * softmax(z)
 
 
 def list_history(net: Network) -> list[EpochMetrics]:

@@ -1,0 +1,51 @@
+// The JSON API (docs/api.md): every error arrives as {"error": "one sentence"}.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function call(method, path, body) {
+  const options = { method, headers: {} };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (err) {
+    throw new ApiError(0, "the digitnet server does not answer; is `digitnet serve` still running?");
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (err) {
+    data = null;
+  }
+  if (!response.ok) {
+    const message = data && data.error ? data.error : `the server answered ${response.status}`;
+    throw new ApiError(response.status, message);
+  }
+  return data;
+}
+
+export const api = {
+  models: () => call("GET", "/api/models"),
+  layout: (name) => call("GET", `/api/models/${encodeURIComponent(name)}`),
+  options: () => call("GET", "/api/options"),
+  predict: (body) => call("POST", "/api/predict", body),
+  neuron: (model, layer, index, input) =>
+    call("POST", `/api/models/${encodeURIComponent(model)}/neurons/${layer}/${index}`,
+      input ? { input } : {}),
+  randomExample: () => call("GET", "/api/examples/random"),
+  example: (index) => call("GET", `/api/examples/${index}`),
+  mistakes: (model, offset, limit) =>
+    call("GET", `/api/examples/mistakes?model=${encodeURIComponent(model)}&offset=${offset}&limit=${limit}`),
+  runs: () => call("GET", "/api/runs"),
+  startRun: (settings) => call("POST", "/api/runs", settings),
+  stopRun: (id) => call("POST", `/api/runs/${id}/stop`),
+  saveRun: (id, name) => call("POST", `/api/runs/${id}/save`, { name }),
+};

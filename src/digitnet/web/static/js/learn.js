@@ -1,0 +1,279 @@
+// The Learn view: choose a network and a recipe, train it on the server, watch the cost and
+// accuracy curves and the first layer's weight pictures change live (server-sent events).
+
+import { api } from "./api.js";
+import { fitCanvas, fmt, paintWeights } from "./colors.js";
+
+function decodeWeights(picture) {
+  const bytes = atob(picture.data);
+  const values = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes.charCodeAt(i);
+    values[i] = (b > 127 ? b - 256 : b) / 127;
+  }
+  return values;
+}
+
+function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
+  const { ctx, width, height } = fitCanvas(canvas);
+  ctx.clearRect(0, 0, width, height);
+  const left = 46;
+  const right = 10;
+  const top = 8;
+  const bottom = 22;
+  const w = width - left - right;
+  const h = height - top - bottom;
+  if (w < 20 || h < 20) return;
+  const X = (x) => left + (x / (xMax || 1)) * w;
+  const Y = (y) => top + h - ((y - yMin) / (yMax - yMin || 1)) * h;
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.strokeStyle = "#232a36";
+  ctx.fillStyle = "#9aa3b2";
+  ctx.lineWidth = 1;
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (let k = 0; k <= 4; k++) {
+    const y = yMin + ((yMax - yMin) * k) / 4;
+    ctx.beginPath();
+    ctx.moveTo(left, Y(y));
+    ctx.lineTo(left + w, Y(y));
+    ctx.stroke();
+    ctx.fillText(percent ? `${(y * 100).toFixed(y * 100 % 1 ? 1 : 0)}%` : y.toFixed(y < 0.1 ? 3 : 2), left - 6, Y(y));
+  }
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  const step = Math.max(1, Math.ceil(xMax / 10));
+  for (let e = 0; e <= xMax; e += step) ctx.fillText(String(e), X(e), top + h + 5);
+  ctx.textAlign = "right";
+  ctx.fillText("epochs", left + w, top + h + 5);
+  let legendX = left + 8;
+  for (const s of series) {
+    if (!s.points.length) continue;
+    ctx.strokeStyle = s.color;
+    ctx.fillStyle = s.color;
+    ctx.lineWidth = s.width || 1.5;
+    ctx.beginPath();
+    s.points.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+    ctx.stroke();
+    if (s.dots) {
+      for (const [x, y] of s.points) {
+        ctx.beginPath();
+        ctx.arc(X(x), Y(y), 3, 0, Math.PI * 2);
+        ctx.fill();
+      }
+    }
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    ctx.fillText(s.label, legendX, top + 4);
+    legendX += ctx.measureText(s.label).width + 16;
+  }
+}
+
+export class Learn {
+  constructor(app) {
+    this.app = app;
+    this.form = document.getElementById("learn-form");
+    this.status = document.getElementById("train-status");
+    this.error = document.getElementById("train-error");
+    this.startButton = document.getElementById("train-start");
+    this.stopButton = document.getElementById("train-stop");
+    this.saveBox = document.getElementById("save-box");
+    this.saveName = document.getElementById("save-name");
+    this.saveStatus = document.getElementById("save-status");
+    this.useButton = document.getElementById("use-run");
+    this.lossCanvas = document.getElementById("loss-chart");
+    this.accCanvas = document.getElementById("acc-chart");
+    this.weightGrid = document.getElementById("weight-grid");
+    this.run = null;
+    this.source = null;
+    this.reset();
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.start();
+    });
+    this.stopButton.addEventListener("click", () => this.stop());
+    document.getElementById("save-run").addEventListener("click", () => this.save());
+    this.useButton.addEventListener("click", () => {
+      if (this.savedName) this.app.useModel(this.savedName, "draw");
+    });
+    new ResizeObserver(() => this.drawCharts()).observe(this.lossCanvas.parentElement);
+  }
+
+  async init(options) {
+    const fill = (name, values, chosen) => {
+      const select = this.form.elements[name];
+      select.replaceChildren(...values.map((v) => new Option(v.replace("_", " "), v, false, v === chosen)));
+    };
+    fill("hidden_activation", options.hidden_activations, "sigmoid");
+    fill("output_activation", options.output_activations, "sigmoid");
+    fill("cost", options.costs, "cross_entropy");
+    fill("optimizer", options.optimizers, "adam");
+    // A run that is still going (say, the page was reloaded) is picked up again.
+    const { runs } = await api.runs();
+    const going = runs.find((r) => r.status === "running" || r.status === "queued");
+    if (going) this.follow(going);
+  }
+
+  reset() {
+    this.batchPoints = [];
+    this.epochLoss = [];
+    this.trainAcc = [];
+    this.valAcc = [];
+    this.epochs = 1;
+    this.savedName = null;
+  }
+
+  settings() {
+    const f = this.form.elements;
+    const layers = f.layers.value.split(/[\s,\-]+/).filter(Boolean).map(Number);
+    return {
+      layers,
+      hidden_activation: f.hidden_activation.value,
+      output_activation: f.output_activation.value,
+      cost: f.cost.value,
+      optimizer: f.optimizer.value,
+      learning_rate: Number(f.learning_rate.value),
+      batch_size: Number(f.batch_size.value),
+      epochs: Number(f.epochs.value),
+      limit: Number(f.limit.value),
+      validation_size: Number(f.validation_size.value),
+      seed: Number(f.seed.value),
+    };
+  }
+
+  showError(message) {
+    this.error.textContent = message;
+    this.error.hidden = !message;
+  }
+
+  async start() {
+    this.showError("");
+    let run;
+    try {
+      run = await api.startRun(this.settings());
+    } catch (err) {
+      this.showError(err.message);
+      return;
+    }
+    this.follow(run);
+  }
+
+  follow(run) {
+    this.reset();
+    this.run = run;
+    this.epochs = run.settings.epochs;
+    this.saveBox.hidden = true;
+    this.saveStatus.textContent = "";
+    this.useButton.disabled = true;
+    this.startButton.disabled = true;
+    this.stopButton.disabled = false;
+    this.status.textContent = "Loading MNIST\u2026";
+    this.status.dataset.state = "running";
+    this.weightGrid.replaceChildren();
+    this.drawCharts();
+    if (this.source) this.source.close();
+    const source = new EventSource(`/api/runs/${run.id}/events`);
+    this.source = source;
+    const on = (type, fn) => source.addEventListener(type, (e) => fn(JSON.parse(e.data)));
+    on("started", (e) => {
+      this.status.textContent = `Training ${e.sizes.join("-")} on ${e.images.toLocaleString()} images\u2026`;
+      this.showWeights(e.weights);
+    });
+    on("batch", (e) => {
+      this.batchPoints.push([e.progress * this.epochs, e.loss]);
+      this.status.textContent = `Epoch ${e.epoch} of ${this.epochs}: ${e.done.toLocaleString()} of ${e.total.toLocaleString()} images, cost ${fmt(e.loss, 4)}`;
+      this.drawCharts();
+    });
+    on("epoch", (e) => {
+      this.epochLoss.push([e.epoch, e.loss]);
+      this.trainAcc.push([e.epoch, e.train_accuracy]);
+      if (e.validation_accuracy !== null) this.valAcc.push([e.epoch, e.validation_accuracy]);
+      const val = e.validation_accuracy === null ? "" : `, validation ${(e.validation_accuracy * 100).toFixed(2)}%`;
+      this.status.textContent = `Epoch ${e.epoch} of ${this.epochs}: cost ${fmt(e.loss, 4)}, training ${(e.train_accuracy * 100).toFixed(2)}%${val}`;
+      this.showWeights(e.weights);
+      this.drawCharts();
+    });
+    on("done", (e) => {
+      source.close();
+      this.finish();
+      const acc = e.test_accuracy === null ? "" : `: ${(e.test_accuracy * 100).toFixed(2)}% of the 10,000 test digits right`;
+      this.status.textContent = `${e.status === "stopped" ? "Stopped" : "Finished"} after ${e.epochs} epochs${acc}. Save it to use it.`;
+      this.status.dataset.state = e.status;
+      this.saveBox.hidden = false;
+      if (!this.saveName.value) this.saveName.value = `net-${run.settings.layers.join("-")}`.slice(0, 40);
+    });
+    on("failed", (e) => {
+      source.close();
+      this.finish();
+      this.status.textContent = "Training failed.";
+      this.status.dataset.state = "failed";
+      this.showError(`Training failed: ${e.error}`);
+    });
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) this.finish();
+    };
+  }
+
+  finish() {
+    this.startButton.disabled = false;
+    this.stopButton.disabled = true;
+  }
+
+  async stop() {
+    if (!this.run) return;
+    try {
+      await api.stopRun(this.run.id);
+      this.status.textContent = "Stopping after this mini-batch\u2026";
+    } catch (err) {
+      this.showError(err.message);
+    }
+  }
+
+  async save() {
+    const name = this.saveName.value.trim();
+    this.saveStatus.textContent = "";
+    try {
+      const saved = await api.saveRun(this.run.id, name);
+      this.savedName = saved.name;
+      this.saveStatus.textContent = `Saved as \u201c${saved.name}\u201d.`;
+      this.useButton.disabled = false;
+      this.showError("");
+      await this.app.refreshModels();
+    } catch (err) {
+      this.showError(err.message);
+    }
+  }
+
+  showWeights(pictures) {
+    if (!pictures) return;
+    const canvases = this.weightGrid.querySelectorAll("canvas");
+    pictures.forEach((p, i) => {
+      let c = canvases[i];
+      if (!c) {
+        c = document.createElement("canvas");
+        c.title = `layer 1, neuron ${p.neuron}`;
+        this.weightGrid.append(c);
+      }
+      paintWeights(c, decodeWeights(p), 28, 28, 1);
+    });
+    this.weightGrid.dataset.updates = String(Number(this.weightGrid.dataset.updates || 0) + 1);
+  }
+
+  drawCharts() {
+    const losses = [...this.batchPoints.map((p) => p[1]), ...this.epochLoss.map((p) => p[1])];
+    const maxLoss = losses.length ? Math.max(...losses) * 1.05 : 1;
+    const minLoss = losses.length ? Math.min(0, Math.min(...losses)) : 0;
+    drawChart(this.lossCanvas, [
+      { label: "per mini-batches", color: "#60a5fa", points: this.batchPoints },
+      { label: "per epoch", color: "#facc15", points: this.epochLoss, dots: true, width: 2 },
+    ], { xMax: this.epochs, yMin: minLoss, yMax: maxLoss || 1 });
+    this.lossCanvas.dataset.points = String(this.batchPoints.length + this.epochLoss.length);
+    const accs = [...this.trainAcc, ...this.valAcc].map((p) => p[1]);
+    const lo = accs.length ? Math.max(0, Math.floor(Math.min(...accs) * 10) / 10) : 0;
+    drawChart(this.accCanvas, [
+      { label: "training", color: "#60a5fa", points: this.trainAcc, dots: true },
+      { label: "validation", color: "#facc15", points: this.valAcc, dots: true },
+    ], { xMax: this.epochs, yMin: lo, yMax: 1, percent: true });
+    this.accCanvas.dataset.points = String(this.trainAcc.length + this.valAcc.length);
+  }
+}
