@@ -36,6 +36,8 @@ def test_train_saves_a_model_with_its_history(
         "0.02",
         "--validation-size",
         "1000",
+        "--checkpoint",
+        str(tmp_path / "best.safetensors"),
         "-o",
         str(out),
     )
@@ -46,6 +48,8 @@ def test_train_saves_a_model_with_its_history(
     assert [h["epoch"] for h in net.metadata["history"]] == [1, 2]
     assert net.metadata["training"]["optimizer"] == "adam"
     assert net.metadata["test_accuracy"] > 0.8
+    best = load_network(tmp_path / "best.safetensors")
+    assert 1 <= len(best.metadata["history"]) <= 2
 
 
 def test_train_nielsen_recipe_sets_the_books_settings(

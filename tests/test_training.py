@@ -180,3 +180,46 @@ def test_blas_threads_are_chosen_by_matrix_size() -> None:
     assert choose_threads(Network([784, 16, 16, 10]), 32) == 1
     assert choose_threads(Network([784, 256, 10]), 64) is None
     assert choose_threads(Network([784, 16, 10]), 32, threads=2) == 2
+
+
+def test_distilled_targets_mix_labels_and_the_teachers_soft_answers() -> None:
+    from digitnet.activations import softmax
+    from digitnet.training import distilled_targets
+
+    teacher = Network([784, 8, 10], "relu", "softmax", init="he", seed=3)
+    x = np.random.default_rng(0).random((4, 784)).astype(np.float32)
+    labels = teacher.as_target(np.array([1, 2, 3, 4]), 4)
+    config = TrainingConfig(distill_weight=0.7, temperature=2.0)
+    got = distilled_targets(teacher, x, labels, config)
+    z = teacher.feedforward(x).weighted_sums[-1]
+    np.testing.assert_allclose(got, 0.3 * labels + 0.7 * softmax(z / 2.0), rtol=1e-5)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-5)
+    only_labels = distilled_targets(teacher, x, labels, TrainingConfig(distill_weight=0.0))
+    assert np.array_equal(only_labels, labels)
+
+
+def test_a_student_learns_from_a_teacher(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    x, y, xt, yt = small_mnist
+    teacher = Network([784, 64, 10], "relu", "softmax", init="he")
+    train(
+        teacher,
+        x,
+        y,
+        TrainingConfig(
+            epochs=3, batch_size=32, learning_rate=0.003, optimizer="adam", cost="cross_entropy"
+        ),
+    )
+    student = Network([784, 16, 16, 10], "sigmoid", "softmax", init="xavier")
+    config = TrainingConfig(
+        epochs=3,
+        batch_size=32,
+        learning_rate=0.01,
+        optimizer="adam",
+        cost="cross_entropy",
+        teacher="test-teacher",
+    )
+    train(student, x, y, config, teacher=teacher)
+    assert student.accuracy(xt, yt) > 0.8
+    assert student.metadata["training"]["teacher"] == "test-teacher"
+    with pytest.raises(ValueError, match="teacher's layers"):
+        train(student, x, y, config, teacher=Network([784, 5]))

@@ -227,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="digitnet-model.safetensors",
         help="where to save the trained model",
     )
+    t.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="FILE",
+        help="also save the model here whenever validation accuracy improves",
+    )
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test accuracy, accuracy per digit, confusion matrix")
@@ -343,6 +349,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         on_batch=on_batch,
         on_epoch=on_epoch,
         teacher=teacher,
+        checkpoint=_check_output_path(args.checkpoint) if args.checkpoint else None,
     )
     test_accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
     net.metadata["test_accuracy"] = test_accuracy

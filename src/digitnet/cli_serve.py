@@ -53,7 +53,9 @@ def _bind(host: str, port: int) -> socket.socket:
                 f"another with --port"
             ) from None
         if exc.errno in (errno.EACCES, errno.EPERM):
-            raise DigitnetError(f"not allowed to listen on port {port}; use --port 8000 or higher") from None
+            raise DigitnetError(
+                f"not allowed to listen on port {port}; use --port 8000 or higher"
+            ) from None
         raise DigitnetError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(128)
     sock.set_inheritable(True)

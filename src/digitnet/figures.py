@@ -102,7 +102,8 @@ def _as_pictures(images: ArrayLike, side: int) -> FloatArray:
     return scaled.reshape(-1, side, side)
 
 
-def _test_set() -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+def mnist_test_set() -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """MNIST's 10,000 test digits ``(n, 28, 28)`` uint8 and their labels."""
     from digitnet.data import load_mnist
 
     test = load_mnist().test
@@ -115,7 +116,7 @@ def _images_and_labels(
     if (images is None) != (labels is None):
         raise ValueError("give both images and labels, or neither (the MNIST test set)")
     if images is None or labels is None:
-        images, labels = _test_set()
+        images, labels = mnist_test_set()
     x = np.asarray(images)
     y = np.asarray(labels).astype(np.int64)
     if len(x) != len(y):
@@ -223,32 +224,36 @@ def _draw_matrix(fig: Target, ax: Any, w: FloatArray, layer: int) -> None:
     fig.colorbar(image, ax=ax, shrink=0.85, label="weight")
 
 
-def _draw_weight_matrices(target: Target, net: Network) -> int:
-    later = list(range(2, net.num_layers))
-    if not later:
-        raise DigitnetError(
-            "this network has only one layer of weights: its pictures are the weight grid"
-        )
-    ratios = [max(1.0, min(3.0, net.sizes[l - 1] / max(net.sizes[l], 1) / 2)) for l in later]
-    axes = target.subplots(1, len(later), squeeze=False, width_ratios=ratios)[0]
-    for ax, layer in zip(axes, later, strict=True):
+def _draw_weight_matrices(target: Target, net: Network, layers: Sequence[int]) -> int:
+    ratios = [max(1.0, min(3.0, net.sizes[l - 1] / max(net.sizes[l], 1) / 2)) for l in layers]
+    axes = target.subplots(1, len(layers), squeeze=False, width_ratios=ratios)[0]
+    for ax, layer in zip(axes, layers, strict=True):
         _draw_matrix(target, ax, net.weights[layer - 1], layer)
     target.suptitle(
-        "Weight matrices of the later layers: row = receiving neuron, column = sending neuron",
+        "Weight matrices: row = receiving neuron, column = sending neuron; "
+        "blue positive, red negative",
         fontsize=10,
     )
-    return len(later)
+    return len(layers)
 
 
-def weight_matrices(net: Network) -> Figure:
-    """Heat maps of the weight matrices after the first layer (blue positive, red negative).
+def weight_matrices(net: Network, layers: Sequence[int] | None = None) -> Figure:
+    """Heat maps of weight matrices, by default all after the first layer.
 
-    One Axes per matrix (labelled ``"matrix l"`` for the weights into layer ``l``), each with
-    its own colour bar. Raises :class:`DigitnetError` for a network with one weight matrix.
+    ``layers`` picks the receiving layers (2 = the weights between layers 1 and 2). One Axes
+    per matrix (labelled ``"matrix l"``), each with its own colour bar centred on zero. Raises
+    :class:`DigitnetError` when there is nothing to draw or a layer does not exist.
     """
-    count = net.num_layers - 2
-    fig = Figure(figsize=(max(4.5 * count, 5.0), 4.2), layout="constrained")
-    _draw_weight_matrices(fig, net)
+    if layers is None:
+        layers = list(range(2, net.num_layers))
+        if not layers:
+            raise DigitnetError(
+                "this network has only one layer of weights: its pictures are the weight grid"
+            )
+    for layer in layers:
+        _check_layer(net, layer)
+    fig = Figure(figsize=(max(4.6 * len(layers), 5.0), 4.2), layout="constrained")
+    _draw_weight_matrices(fig, net, layers)
     return fig
 
 
@@ -262,9 +267,10 @@ def weights_overview(net: Network, *, max_neurons: int = 64) -> Figure:
     width = max(4.6 * count, 9.0)
     _, cols, _, grid_height = _grid_shape(min(max_neurons, net.sizes[1]), width)
     fig = Figure(figsize=(width, grid_height + 4.4), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[grid_height, 4.4])
+    subfigures: Any = fig.subfigures(2, 1, height_ratios=[grid_height, 4.4])
+    top, bottom = subfigures
     _draw_weight_grid(top, net, max_neurons, shared_scale=False, cols=cols)
-    _draw_weight_matrices(bottom, net)
+    _draw_weight_matrices(bottom, net, list(range(2, net.num_layers)))
     return fig
 
 
@@ -318,10 +324,8 @@ def network_diagram(
     any_more = any(len(shown[l]) < net.sizes[l] for l in range(1, net.num_layers))
     x_range = (-0.5, column_x[-1] + 4.3)
     y_range = (-height / 2 - (2.0 if any_more else 0.6), height / 2 + 4.6)
-    unit = 0.42  # inches per data unit
-    fig = Figure(
-        figsize=(unit * (x_range[1] - x_range[0]), unit * (y_range[1] - y_range[0]))
-    )
+    inch = 0.42  # inches per data unit
+    fig = Figure(figsize=(inch * (x_range[1] - x_range[0]), inch * (y_range[1] - y_range[0])))
     fig.patch.set_facecolor(BACKGROUND)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_facecolor(BACKGROUND)
@@ -332,18 +336,36 @@ def network_diagram(
     picture = x[0].reshape(side, side)
     half = size / 2
     img = ax.imshow(
-        picture, cmap=DIGIT_CMAP, vmin=0, vmax=1, interpolation="nearest",
-        extent=(0.0, size, -half, half), zorder=1,
-    )  # fmt: skip
+        picture,
+        cmap=DIGIT_CMAP,
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(0.0, size, -half, half),
+        zorder=1,
+    )
     img.set_label("layer 0")
     ax.add_patch(
         FancyBboxPatch(
-            (0, -half), size, size, boxstyle="square,pad=0", fill=False, edgecolor="#8a8f98",
-            linewidth=0.8, zorder=2,
-        )  # fmt: skip
+            (0, -half),
+            size,
+            size,
+            boxstyle="square,pad=0",
+            fill=False,
+            edgecolor="#8a8f98",
+            linewidth=0.8,
+            zorder=2,
+        )
     )
-    ax.text(size / 2, height / 2 + 1.3, f"input\n{net.sizes[0]} pixels", ha="center",
-            va="bottom", color="white", fontsize=9)  # fmt: skip
+    ax.text(
+        size / 2,
+        height / 2 + 1.3,
+        f"input\n{net.sizes[0]} pixels",
+        ha="center",
+        va="bottom",
+        color="white",
+        fontsize=9,
+    )
 
     def positions(l: int) -> tuple[FloatArray, FloatArray]:
         if l == 0:
@@ -390,21 +412,37 @@ def network_diagram(
         vmin, vmax = _activation_range(net, l, acts[l])
         circles = PatchCollection(
             [Circle((float(px), float(py)), radius) for px, py in zip(cx, cy, strict=True)],
-            cmap="gray", norm=Normalize(vmin, vmax), edgecolors="#9aa0a8", linewidths=0.8,
+            cmap="gray",
+            norm=Normalize(vmin, vmax),
+            edgecolors="#9aa0a8",
+            linewidths=0.8,
             zorder=3,
-        )  # fmt: skip
+        )
         circles.set_array(values)
         circles.set_label(f"layer {l}")
         ax.add_collection(circles)
         n = net.sizes[l]
         name = "output" if l == last else f"hidden {l}"
         unit = "digits" if l == last and n == 10 else "neurons"
-        ax.text(cx[0], height / 2 + 1.3, f"{name}\n{n:,} {unit}", ha="center", va="bottom",
-                color="white", fontsize=9)  # fmt: skip
+        ax.text(
+            cx[0],
+            height / 2 + 1.3,
+            f"{name}\n{n:,} {unit}",
+            ha="center",
+            va="bottom",
+            color="white",
+            fontsize=9,
+        )
         if len(shown[l]) < n:
-            ax.text(cx[0], cy[-1] - 0.7, f"+{n - len(shown[l]):,} more\n(the {len(shown[l])}"
-                    " most active shown)", ha="center", va="top", color="#c0c4ca",
-                    fontsize=7)  # fmt: skip
+            ax.text(
+                cx[0],
+                cy[-1] - 0.7,
+                f"+{n - len(shown[l]):,} more\n(the {len(shown[l])} most active shown)",
+                ha="center",
+                va="top",
+                color="#c0c4ca",
+                fontsize=7,
+            )
 
     # Output labels and the answer.
     ox, oy = positions(last)
@@ -412,21 +450,48 @@ def network_diagram(
         is_answer = int(j) == answer
         color = HIGHLIGHT if is_answer else "white"
         weight = "bold" if is_answer else "normal"
-        ax.text(ox[k] + 0.8, oy[k], f"{j}", ha="left", va="center", color=color,
-                fontsize=11, fontweight=weight)  # fmt: skip
-        ax.text(ox[k] + 1.7, oy[k], f"{acts[last][j]:.2f}", ha="left", va="center",
-                color=color, fontsize=8)  # fmt: skip
+        ax.text(
+            ox[k] + 0.8,
+            oy[k],
+            f"{j}",
+            ha="left",
+            va="center",
+            color=color,
+            fontsize=11,
+            fontweight=weight,
+        )
+        ax.text(
+            ox[k] + 1.7,
+            oy[k],
+            f"{acts[last][j]:.2f}",
+            ha="left",
+            va="center",
+            color=color,
+            fontsize=8,
+        )
         if is_answer:
             ax.add_patch(
                 FancyBboxPatch(
-                    (ox[k] - radius - 0.2, oy[k] - 0.48), 2 * radius + 3.6, 0.96,
-                    boxstyle="round,pad=0.05", fill=False, edgecolor=HIGHLIGHT, linewidth=1.6,
+                    (ox[k] - radius - 0.2, oy[k] - 0.48),
+                    2 * radius + 3.6,
+                    0.96,
+                    boxstyle="round,pad=0.05",
+                    fill=False,
+                    edgecolor=HIGHLIGHT,
+                    linewidth=1.6,
                     zorder=4,
-                )  # fmt: skip
+                )
             )
         if label is not None and int(j) == label and label != answer:
-            ax.text(ox[k] + 3.0, oy[k], "\u2190 true", ha="left", va="center",
-                    color="#7fd17f", fontsize=8)  # fmt: skip
+            ax.text(
+                ox[k] + 3.0,
+                oy[k],
+                "\u2190 true",
+                ha="left",
+                va="center",
+                color="#7fd17f",
+                fontsize=8,
+            )
 
     ax.set_xlim(*x_range)
     ax.set_ylim(*y_range)
@@ -436,9 +501,16 @@ def network_diagram(
         title += f"   \u2014   true digit: {label}"
     middle = (x_range[0] + x_range[1]) / 2
     ax.text(middle, y_range[1] - 0.5, title, ha="center", va="top", color="white", fontsize=12)
-    ax.text(middle, y_range[1] - 1.6, f"neurons: black = 0, white = 1; the {top_connections} "
-            "strongest connections into each layer: blue positive, red negative weight",
-            ha="center", va="top", color="#c0c4ca", fontsize=8)  # fmt: skip
+    ax.text(
+        middle,
+        y_range[1] - 1.6,
+        f"neurons: black = 0, white = 1; the {top_connections} "
+        "strongest connections into each layer: blue positive, red negative weight",
+        ha="center",
+        va="top",
+        color="#c0c4ca",
+        fontsize=8,
+    )
     return fig
 
 
@@ -473,8 +545,9 @@ def curves(history: Network | Sequence[Mapping[str, Any]]) -> Figure:
         (ax_loss, ("loss", "validation_loss"), "Loss (the cost)"),
         (ax_acc, ("train_accuracy", "validation_accuracy"), "Accuracy"),
     ):
-        for key, name, color in zip(keys, ("training", "validation"), (POSITIVE, "#e07b24"),
-                                    strict=True):  # fmt: skip
+        for key, name, color in zip(
+            keys, ("training", "validation"), (POSITIVE, "#e07b24"), strict=True
+        ):
             values = series(key)
             if values is not None:
                 ax.plot(epochs, values, marker=marker, markersize=3.5, color=color, label=name)
@@ -490,10 +563,16 @@ def curves(history: Network | Sequence[Mapping[str, Any]]) -> Figure:
         for ax in (ax_loss, ax_acc):
             ax.axvline(epochs[best], color="#888888", linestyle=":", linewidth=1)
         ax_acc.plot(
-            [epochs[best]], [validation[best]], marker="*", markersize=11, linestyle="none",
-            color="#e07b24", markeredgecolor="black", markeredgewidth=0.6,
+            [epochs[best]],
+            [validation[best]],
+            marker="*",
+            markersize=11,
+            linestyle="none",
+            color="#e07b24",
+            markeredgecolor="black",
+            markeredgewidth=0.6,
             label=f"best validation {validation[best]:.2%} (epoch {epochs[best]})",
-        )  # fmt: skip
+        )
     for ax in (ax_loss, ax_acc):
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
@@ -548,8 +627,15 @@ def confusion(
         if count == 0 and r != c:
             continue
         dark = (share[r, c] > 0.6) if r == c else (share[r, c] > 0.6 * worst)
-        ax.text(c, r, f"{count}", ha="center", va="center", fontsize=6 if small else 8,
-                color="white" if dark else "#222222")  # fmt: skip
+        ax.text(
+            c,
+            r,
+            f"{count}",
+            ha="center",
+            va="center",
+            fontsize=6 if small else 8,
+            color="white" if dark else "#222222",
+        )
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xlabel("the network's answer")
@@ -558,8 +644,9 @@ def confusion(
     ax.xaxis.tick_top()
     per_digit = matrix.diagonal() / totals[:, 0]
     for r in range(n):
-        ax.text(n - 0.3, r, f"{per_digit[r]:.1%}", ha="left", va="center", fontsize=8,
-                color="#333333")  # fmt: skip
+        ax.text(
+            n - 0.3, r, f"{per_digit[r]:.1%}", ha="left", va="center", fontsize=8, color="#333333"
+        )
     ax.text(n - 0.3, -0.9, "correct", ha="left", va="center", fontsize=8, color="#333333")
     total = int(matrix.sum())
     accuracy = matrix.trace() / max(total, 1)
@@ -656,6 +743,51 @@ def _scores(net: Network, layer: int, z: FloatArray) -> FloatArray:
     return z
 
 
+def _neuron_indices(net: Network, layer: int, neurons: ArrayLike | None) -> IndexArray:
+    _check_layer(net, layer)
+    if neurons is None:
+        return np.arange(net.sizes[layer], dtype=np.intp)
+    idx = np.atleast_1d(np.asarray(neurons, dtype=np.intp))
+    if idx.size and (idx.min() < 0 or idx.max() >= net.sizes[layer]):
+        raise DigitnetError(
+            f"layer {layer} has neurons 0 to {net.sizes[layer] - 1}; got {idx.tolist()}"
+        )
+    return idx
+
+
+def input_gradients(
+    net: Network, x: ArrayLike, layer: int, neurons: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Each row's score for its own neuron, and that score's gradient with respect to the row.
+
+    ``x`` is ``(n, 784)`` and ``neurons`` ``(n,)``: row ``i`` asks about neuron ``neurons[i]``
+    of ``layer``. The score is the neuron's weighted sum z (for a softmax layer the
+    log-probability); the gradient comes from backpropagating a one-hot gradient down to the
+    input, through each activation's vector-Jacobian product, in float64. Returns
+    ``(scores (n,), gradients (n, 784))``.
+    """
+    _check_layer(net, layer)
+    inputs = np.asarray(x, dtype=np.float64)
+    idx = np.asarray(neurons, dtype=np.intp)
+    rows = np.arange(len(idx))
+    functions = [net.activation_of(l) for l in range(1, layer + 1)]
+    zs: list[FloatArray] = []
+    acts: list[FloatArray] = [inputs]
+    for w, b, f in zip(net.weights[:layer], net.biases[:layer], functions, strict=True):
+        zs.append(acts[-1] @ w.T.astype(np.float64) + b)
+        acts.append(f(zs[-1]))
+    scores = _scores(net, layer, zs[-1])[rows, idx]
+    grad_z = np.zeros_like(zs[-1])
+    grad_z[rows, idx] = 1.0
+    if _is_softmax(net, layer):  # d log(a_j) / dz = onehot_j - a
+        grad_z -= acts[-1]
+    grad = grad_z @ net.weights[layer - 1].astype(np.float64)
+    for l in range(layer - 1, 0, -1):
+        grad_z = functions[l - 1].backward(zs[l - 1], acts[l], grad)
+        grad = grad_z @ net.weights[l - 1].astype(np.float64)
+    return scores, grad
+
+
 def maximise_activations(
     net: Network,
     layer: int,
@@ -671,57 +803,30 @@ def maximise_activations(
 
     Projected gradient ascent on the input, for all neurons at once (one batch row each):
     start from random pixels, and at every step move each input ``step_size * norm`` along its
-    normalised gradient, then put it back into the allowed set: pixels in 0..1 (unless
-    ``clip`` is false) and L2 norm at most ``norm`` (about the ink of an average digit).
+    normalised gradient (:func:`input_gradients`), then put it back into the allowed set:
+    pixels in 0..1 (unless ``clip`` is false) and L2 norm at most ``norm`` (about the ink of
+    an average digit). The step shrinks linearly to zero; the best input seen is returned.
 
     What climbs is the neuron's weighted sum z, which every hidden activation function
     increases with (a sigmoid's output stalls at 1.0 where z keeps growing); for a softmax
-    layer it is the log-probability. Its gradient with respect to the input comes from
-    backpropagating a one-hot gradient through the layers below, using each activation's
-    vector-Jacobian product. The step shrinks linearly to zero; the best input seen is
-    returned.
+    layer it is the log-probability. Each neuron's random start depends only on ``seed`` and
+    the neuron, so asking for one neuron or for the whole layer gives the same picture.
     """
-    _check_layer(net, layer)
+    idx = _neuron_indices(net, layer, neurons)
     side = _image_side(net.sizes[0])
     if steps < 0 or not step_size > 0 or not norm > 0:
         raise ValueError("steps must be >= 0 and step_size and norm positive")
-    if neurons is None:
-        idx = np.arange(net.sizes[layer], dtype=np.intp)
-    else:
-        idx = np.atleast_1d(np.asarray(neurons, dtype=np.intp))
-    if idx.size and (idx.min() < 0 or idx.max() >= net.sizes[layer]):
-        raise DigitnetError(
-            f"layer {layer} has neurons 0 to {net.sizes[layer] - 1}; got {idx.tolist()}"
-        )
-    weights = [w.astype(np.float64) for w in net.weights[:layer]]
-    biases = [b.astype(np.float64) for b in net.biases[:layer]]
-    functions = [net.activation_of(l) for l in range(1, layer + 1)]
-    softmax = _is_softmax(net, layer)
-    rows = np.arange(len(idx))
-    rng = np.random.default_rng(seed)
-    x = _project(rng.uniform(0.0, 1.0, (len(idx), net.sizes[0])), norm, clip)
-
+    start = [np.random.default_rng((seed, int(j))).uniform(0.0, 1.0, net.sizes[0]) for j in idx]
+    x = _project(np.array(start).reshape(len(idx), net.sizes[0]), norm, clip)
     best = x.copy()
     best_value = np.full(len(idx), -np.inf)
     for step in range(steps + 1):
-        zs: list[FloatArray] = []
-        acts: list[FloatArray] = [x]
-        for w, b, f in zip(weights, biases, functions, strict=True):
-            zs.append(acts[-1] @ w.T + b)
-            acts.append(f(zs[-1]))
-        value = _scores(net, layer, zs[-1])[rows, idx]
+        value, grad = input_gradients(net, x, layer, idx)
         better = value > best_value
         best[better] = x[better]
         best_value = np.where(better, value, best_value)
         if step == steps:
             break
-        grad_z = np.zeros_like(zs[-1])
-        grad_z[rows, idx] = 1.0
-        if softmax:  # d log(a_j) / dz = onehot_j - a
-            grad_z -= acts[-1]
-        grad = grad_z @ weights[layer - 1]
-        for l in range(layer - 1, 0, -1):
-            grad = functions[l - 1].backward(zs[l - 1], acts[l], grad) @ weights[l - 1]
         length = np.linalg.norm(grad, axis=1, keepdims=True)
         rate = step_size * norm * (1.0 - step / steps)
         x = _project(x + rate * grad / np.maximum(length, 1e-30), norm, clip)
@@ -818,9 +923,9 @@ def features(
     if neurons is None:
         idx = significant_neurons(net, layer, max_neurons)
     else:
-        idx = np.atleast_1d(np.asarray(neurons, dtype=np.intp))
+        idx = _neuron_indices(net, layer, neurons)
     if images is None:
-        images, _ = _test_set()
+        images, _ = mnist_test_set()
     data = np.asarray(images)
     best_inputs = maximise_activations(net, layer, idx, steps=steps, norm=norm)
     best_scores, best_acts = layer_values(net, best_inputs, layer)
@@ -833,6 +938,7 @@ def features(
 
     def caption(score: float, activation: float) -> str:
         return f"p={activation:.2f}" if softmax else f"a={activation:.2f} z={score:.1f}"
+
     pictures = traced_weights(net, layer)[idx]
 
     n = len(idx)
@@ -844,9 +950,16 @@ def features(
     widths = ([1.0] * per_block + [0.35]) * (blocks - 1) + [1.0] * per_block
     fig = Figure(figsize=(cols * 0.95, rows * 1.1 + 1.3))
     grid = fig.add_gridspec(
-        rows, cols, width_ratios=widths, left=0.04, right=0.99, bottom=0.02,
-        top=1 - 1.2 / (rows * 1.1 + 1.3), wspace=0.08, hspace=0.35,
-    )  # fmt: skip
+        rows,
+        cols,
+        width_ratios=widths,
+        left=0.04,
+        right=0.99,
+        bottom=0.02,
+        top=1 - 1.2 / (rows * 1.1 + 1.3),
+        wspace=0.08,
+        hspace=0.35,
+    )
     weight_name = "weights" if layer == 1 else "traced weights"
     for pos, j in enumerate(idx):
         row, block = pos % rows, pos // rows
@@ -863,8 +976,13 @@ def features(
         ax.set_label(f"weights {j}")
         for t in range(k_shown):
             ax = fig.add_subplot(grid[row, c0 + 2 + t])
-            ax.imshow(_as_pictures(data[top[t, pos]], side)[0], cmap=DIGIT_CMAP, vmin=0, vmax=1,
-                      interpolation="nearest")  # fmt: skip
+            ax.imshow(
+                _as_pictures(data[top[t, pos]], side)[0],
+                cmap=DIGIT_CMAP,
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
             i = top[t, pos]
             ax.set_xlabel(caption(scores[i, pos], acts[i, pos]), fontsize=6, labelpad=1)
             ax.set_label(f"top {j}")
@@ -872,11 +990,12 @@ def features(
             _bare(a)
         if row == 0:
             heads = ["most\nexciting input", weight_name.replace(" ", "\n")] + (
-                [f"most exciting test digits \u2192"] + [""] * (k_shown - 1)
+                ["most exciting test digits \u2192"] + [""] * (k_shown - 1)
             )
             for t, head in enumerate(heads):
-                fig.axes[-(2 + k_shown) + t].set_title(head, fontsize=8, loc="left" if t == 2
-                                                         else "center")  # fmt: skip
+                fig.axes[-(2 + k_shown) + t].set_title(
+                    head, fontsize=8, loc="left" if t == 2 else "center"
+                )
     kind = "output" if layer == net.num_layers - 1 else f"hidden layer {layer}"
     shown = "" if n == net.sizes[layer] else f" ({n} of {net.sizes[layer]:,} shown)"
     fig.suptitle(
@@ -913,9 +1032,7 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Pat
     try:
         with os.fdopen(fd, "wb") as out:
             _render(fig, out, suffix[1:], dpi)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -930,9 +1047,14 @@ def _render(fig: Figure, out: Any, fmt: str, dpi: int) -> None:
     metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {"Software": None}
     with rc_context({"svg.hashsalt": "digitnet", "svg.fonttype": "path"}):
         fig.savefig(
-            out, format=fmt, dpi=dpi, metadata=metadata, facecolor=fig.get_facecolor(),
-            bbox_inches="tight", pad_inches=0.1,
-        )  # fmt: skip
+            out,
+            format=fmt,
+            dpi=dpi,
+            metadata=metadata,
+            facecolor=fig.get_facecolor(),
+            bbox_inches="tight",
+            pad_inches=0.1,
+        )
 
 
 def figure_png(fig: Figure, *, dpi: int = DEFAULT_DPI) -> bytes:
@@ -951,23 +1073,31 @@ def png_data_url(fig: Figure, *, dpi: int = DEFAULT_DPI) -> str:
 def summary_rows(net: Network) -> list[dict[str, Any]]:
     """One dict per layer: name, neurons, activation, weights and biases into it."""
     rows: list[dict[str, Any]] = [
-        {"layer": "input", "neurons": net.sizes[0], "activation": "pixels", "weights": 0,
-         "biases": 0}  # fmt: skip
+        {
+            "layer": "input",
+            "neurons": net.sizes[0],
+            "activation": "pixels",
+            "weights": 0,
+            "biases": 0,
+        }
     ]
     for l, (w, b) in enumerate(net.parameter_counts(), start=1):
         name = "output" if l == net.num_layers - 1 else f"hidden {l}"
         rows.append(
-            {"layer": name, "neurons": net.sizes[l], "activation": net.activation_of(l).name,
-             "weights": w, "biases": b}  # fmt: skip
+            {
+                "layer": name,
+                "neurons": net.sizes[l],
+                "activation": net.activation_of(l).name,
+                "weights": w,
+                "biases": b,
+            }
         )
     return rows
 
 
 def summary_table_html(net: Network) -> str:
     """The layer table of :func:`summary_rows` as an HTML table."""
-    head = "".join(
-        f"<th>{h}</th>" for h in ("layer", "neurons", "activation", "weights", "biases")
-    )
+    head = "".join(f"<th>{h}</th>" for h in ("layer", "neurons", "activation", "weights", "biases"))
     body = "".join(
         f"<tr><td>{html.escape(r['layer'])}</td><td>{r['neurons']:,}</td>"
         f"<td>{html.escape(r['activation'])}</td><td>{r['weights']:,}</td>"

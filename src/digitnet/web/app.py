@@ -14,6 +14,7 @@ import base64
 import io
 import json
 import random
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -262,7 +263,9 @@ def _layout(store: ModelStore, name: str) -> dict[str, Any]:
     }
 
 
-def _neuron(net: Network, name: str, layer: int, index: int, x: np.ndarray | None) -> dict[str, Any]:
+def _neuron(
+    net: Network, name: str, layer: int, index: int, x: np.ndarray | None
+) -> dict[str, Any]:
     """A neuron's incoming weights and bias, and with an input its sum written out."""
     if not 0 <= layer < net.num_layers:
         raise ApiError(
@@ -317,6 +320,15 @@ def _neuron(net: Network, name: str, layer: int, index: int, x: np.ndarray | Non
             }
         )
     return result
+
+
+def _preload() -> None:
+    try:
+        from digitnet.data import load_mnist
+
+        load_mnist()
+    except Exception:  # noqa: BLE001 - the endpoints that need MNIST report the problem
+        pass
 
 
 # ---------------------------------------------------------------------- body size limit
@@ -400,6 +412,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Read MNIST in the background now, so the first example or run needn't wait.
+        threading.Thread(target=_preload, name="digitnet-load-mnist", daemon=True).start()
         yield
         await run_in_threadpool(runs.stop_all, 2.0)
 
@@ -492,7 +506,13 @@ def create_app(
             prepared = prediction.prepared
             x = np.asarray(prepared.pixels, dtype=np.float32).reshape(-1)
             steps = [
-                {"name": s.name, "title": s.title, "png": _png(s.image)} for s in prepared.steps
+                {
+                    "name": s.name,
+                    "title": s.title,
+                    "note": str(getattr(s, "note", "") or ""),
+                    "png": _png(s.image),
+                }
+                for s in prepared.steps
             ]
             digit = prediction.digit
             probabilities = np.asarray(prediction.probabilities, dtype=np.float64)
@@ -602,7 +622,9 @@ def create_app(
         body = await read_body(request, RunBody)
         sizes = body.layers
         if sizes[0] != 784 or sizes[-1] != 10:
-            raise ApiError(422, f"layers must start with 784 (pixels) and end with 10 (digits), got {sizes}")
+            raise ApiError(
+                422, f"layers must start with 784 (pixels) and end with 10 (digits), got {sizes}"
+            )
         if any(not 1 <= s <= MAX_HIDDEN for s in sizes[1:-1]):
             raise ApiError(422, f"hidden layers must have 1 to {MAX_HIDDEN} neurons, got {sizes}")
         run = runs.start(RunSettings(**body.model_dump()))
@@ -687,7 +709,11 @@ def create_app(
             "max_body_bytes": max_body,
         }
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    @app.api_route(
+        "/api/{rest:path}",
+        methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+        include_in_schema=False,
+    )
     async def unknown(rest: str, request: Request) -> Response:
         return JSONResponse({"error": f"there is no endpoint {request.method} /api/{rest}"}, 404)
 

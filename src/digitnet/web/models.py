@@ -39,8 +39,7 @@ def check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise ApiError(
             422,
-            "a model name must be 1 to 40 letters, digits, '_' or '-' "
-            f"(got {str(name)[:60]!r})",
+            f"a model name must be 1 to 40 letters, digits, '_' or '-' (got {str(name)[:60]!r})",
         )
     return name
 
@@ -115,7 +114,9 @@ class ModelStore:
         if name in self._files:
             return self._files[name]
         if not NAME_PATTERN.fullmatch(name):
-            raise ApiError(404, f"unknown model {name[:60]!r}: model names are letters, digits, _ or -")
+            raise ApiError(
+                404, f"unknown model {name[:60]!r}: model names are letters, digits, _ or -"
+            )
         path = self.saved_path(name)
         if not path.is_file():
             raise ApiError(404, f"unknown model {name!r}")
@@ -183,7 +184,11 @@ class ModelStore:
         if self.models_dir.is_dir():
             for path in sorted(self.models_dir.glob(f"*{SUFFIX}")):
                 name = path.name[: -len(SUFFIX)]
-                if NAME_PATTERN.fullmatch(name) and name not in PRETRAINED and name not in self._files:
+                if (
+                    NAME_PATTERN.fullmatch(name)
+                    and name not in PRETRAINED
+                    and name not in self._files
+                ):
                     found.append((name, "saved"))
         return found
 
@@ -216,7 +221,9 @@ class ModelStore:
         try:
             self.models_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ApiError(500, f"cannot create the models folder {self.models_dir}: {exc}") from None
+            raise ApiError(
+                500, f"cannot create the models folder {self.models_dir}: {exc}"
+            ) from None
         if path.exists() and not overwrite:
             raise ApiError(409, f"a model called {name!r} exists already; choose another name")
         net.save(path)

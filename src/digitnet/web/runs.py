@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import threading
 import time
 import uuid
@@ -70,6 +71,17 @@ def weight_pictures(net: Network, count: int = WEIGHT_PICTURES) -> list[dict[str
     return pictures
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
 class Run:
     """One training run: its settings, state, the resulting network and its events."""
 
@@ -86,14 +98,16 @@ class Run:
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
         self._events: list[dict[str, Any]] = []
-        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
+        self._subscribers: list[
+            tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]
+        ] = []
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ events
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         """Record an event and hand it to every subscriber (thread-safe)."""
         with self._lock:
-            event = {"id": len(self._events) + 1, "type": kind, "run": self.id, **data}
+            event = {"id": len(self._events) + 1, "type": kind, "run": self.id, **finite(data)}
             self._events.append(event)
             subscribers = list(self._subscribers)
         for loop, queue in subscribers:
@@ -183,28 +197,41 @@ class Run:
                 progress = (epoch - 1 + done / total) / s.epochs
                 self.publish(
                     "batch",
-                    {"epoch": epoch, "done": done, "total": total, "loss": loss, "progress": progress},
+                    {
+                        "epoch": epoch,
+                        "done": done,
+                        "total": total,
+                        "loss": loss,
+                        "progress": progress,
+                    },
                 )
 
             def on_epoch(metrics: EpochMetrics, current: Network) -> None:
-                record = asdict(metrics)
+                record = finite(asdict(metrics))
                 self.history.append(record)
                 self.publish(
                     "epoch",
-                    {**record, "progress": metrics.epoch / s.epochs, "weights": weight_pictures(current)},
+                    {
+                        **record,
+                        "progress": metrics.epoch / s.epochs,
+                        "weights": weight_pictures(current),
+                    },
                 )
 
             validation_pair = (validation.images, validation.labels) if len(validation) else None
-            train(
-                net,
-                train_set.images,
-                train_set.labels,
-                config,
-                validation_pair,
-                on_batch=on_batch,
-                on_epoch=on_epoch,
-                stop=self.stop_event,
-            )
+            # A diverging run ends with a FloatingPointError from train(), reported below;
+            # numpy's overflow warnings on the way there are noise.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                train(
+                    net,
+                    train_set.images,
+                    train_set.labels,
+                    config,
+                    validation_pair,
+                    on_batch=on_batch,
+                    on_epoch=on_epoch,
+                    stop=self.stop_event,
+                )
             self.test_accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
             net.metadata["test_accuracy"] = self.test_accuracy
             net.metadata["dataset"] = "MNIST"

@@ -230,7 +230,8 @@ export class Diagram {
     for (let l = 1; l <= last; l++) {
       const L = layers[l];
       const x = pos[l][0].x;
-      const caption = l === last ? "output" : `layer ${l}`;
+      const room = (end - startX) / last;
+      const caption = l === last ? "output" : room > 90 ? `layer ${l}` : `L${l}`;
       ctx.fillStyle = "#9aa3b2";
       ctx.fillText(`${caption} (${L.size})`, x, top - 10);
       if (L.hidden > 0) {

@@ -38,14 +38,13 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
     ctx.moveTo(left, Y(y));
     ctx.lineTo(left + w, Y(y));
     ctx.stroke();
-    ctx.fillText(percent ? `${(y * 100).toFixed(y * 100 % 1 ? 1 : 0)}%` : y.toFixed(y < 0.1 ? 3 : 2), left - 6, Y(y));
+    const digits = percent ? ((yMax - yMin) * 25 < 1 ? 1 : 0) : (yMax - yMin < 0.4 ? 3 : 2);
+    ctx.fillText(percent ? `${(y * 100).toFixed(digits)}%` : y.toFixed(digits), left - 6, Y(y));
   }
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   const step = Math.max(1, Math.ceil(xMax / 10));
   for (let e = 0; e <= xMax; e += step) ctx.fillText(String(e), X(e), top + h + 5);
-  ctx.textAlign = "right";
-  ctx.fillText("epochs", left + w, top + h + 5);
   let legendX = left + 8;
   for (const s of series) {
     if (!s.points.length) continue;

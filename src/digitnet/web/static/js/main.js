@@ -82,6 +82,7 @@ function show(result) {
       const img = document.createElement("img");
       img.src = s.png;
       img.alt = s.title;
+      fig.title = s.note || s.title;
       fig.append(img, s.title);
       steps.append(fig);
     }
@@ -139,6 +140,7 @@ async function loadNeuron(spot) {
   diagram.select(spot);
   const panel = $("neuron-panel");
   panel.hidden = false;
+  $("stage").classList.add("inspecting");
   const ticket = ++neuronRequest;
   try {
     const input = state.result ? state.result.input : null;
@@ -155,6 +157,7 @@ function closeNeuron() {
   state.selected = null;
   diagram.select(null);
   $("neuron-panel").hidden = true;
+  $("stage").classList.remove("inspecting");
 }
 
 // ------------------------------------------------------------------ examples

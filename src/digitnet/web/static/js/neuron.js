@@ -92,7 +92,8 @@ export function renderNeuron(body, d) {
   });
   if (d.rest_count > 0) line("    + ", `${d.rest_count} smaller terms, together ${fmt(d.rest)}`);
   line("    + b = ", fmt(d.bias));
-  line("  = ", fmt(d.sum_wa), " + ", fmt(d.bias), " = ", el("b", { text: `z = ${fmt(d.z)}` }));
+  const plusBias = d.bias >= 0 ? ` + ${fmt(d.bias)}` : ` \u2212 ${fmt(-d.bias)}`;
+  line("  = ", fmt(d.sum_wa), plusBias, " = ", el("b", { text: `z = ${fmt(d.z)}` }));
   const act = ACTIVATION_TEXT[d.activation] || ((z) => `f(${fmt(z)})`);
   line("a = ", act(d.z), " = ", el("b", { text: fmt(d.a) }));
   body.append(f);

@@ -1,0 +1,310 @@
+"""``digitnet show ...`` and ``digitnet report``: pictures of a network, from the command line.
+
+``show`` draws one picture (weights, network, curves, confusion, mistakes or features) to a
+PNG or SVG file; ``report`` writes one self-contained HTML page with all of them. matplotlib
+is imported only when one of these commands runs, so ``digitnet --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from digitnet.errors import DigitnetError
+
+DEFAULT_NAMES = {
+    "weights": "weights.png",
+    "network": "network.png",
+    "curves": "curves.png",
+    "confusion": "confusion.png",
+    "mistakes": "mistakes.png",
+    "features": "features.png",
+}
+PICTURE_SUFFIXES = (".png", ".svg")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _add_common(p: argparse.ArgumentParser, picture: str, *, data: bool = False) -> None:
+    p.add_argument(
+        "model",
+        nargs="?",
+        default="video",
+        metavar="MODEL",
+        help="model file, or a shipped network: video (default) or wide",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help=f".png or .svg file to write (default: {DEFAULT_NAMES[picture]})",
+    )
+    p.add_argument("--dpi", type=_count, default=110, help="pixels per inch of a PNG")
+    if data:
+        p.add_argument(
+            "--data-dir",
+            default=None,
+            help="use the test set of another IDX dataset instead of MNIST's",
+        )
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``show`` (with one sub-command per picture) and ``report``."""
+    show = subparsers.add_parser(
+        "show",
+        help="draw a picture of a network: weights, network, curves, confusion, mistakes, features",
+        description="Draw one picture of a network with matplotlib and save it as PNG or SVG.",
+    )
+    pictures = show.add_subparsers(dest="picture", metavar="PICTURE", required=True)
+
+    p = pictures.add_parser(
+        "weights",
+        help="first-layer weights as 28x28 pictures, later layers as heat maps",
+        description="Every first-layer neuron's 784 incoming weights as a 28x28 picture "
+        "(blue positive, red negative, white zero), and the later layers' weight matrices as "
+        "heat maps. Are these edge detectors?",
+    )
+    _add_common(p, "weights")
+    p.add_argument(
+        "--layer",
+        type=_count,
+        default=None,
+        help="draw only this layer: 1 = the picture grid, 2 or more = that "
+        "layer's incoming weight matrix",
+    )
+    p.add_argument(
+        "--max-neurons",
+        type=_count,
+        default=64,
+        help="wider first layers show this many neurons, those with the strongest outgoing weights",
+    )
+    p.add_argument(
+        "--shared-scale",
+        action="store_true",
+        help="one colour scale for all pictures instead of one each",
+    )
+
+    p = pictures.add_parser(
+        "network",
+        help="the video's diagram of the network reading one digit",
+        description="The input picture, each layer's neurons shaded by activation, the "
+        "strongest connections coloured by sign and the output digits with the answer marked.",
+    )
+    _add_common(p, "network", data=True)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--image",
+        metavar="IMG",
+        default=None,
+        help="a picture of a digit (PNG, JPEG, ...), preprocessed like MNIST",
+    )
+    which.add_argument(
+        "--test-index", type=int, default=None, metavar="N", help="test digit number N (default: 0)"
+    )
+    p.add_argument(
+        "--connections",
+        type=_count,
+        default=30,
+        help="connections drawn into each layer, the strongest ones",
+    )
+
+    p = pictures.add_parser(
+        "curves",
+        help="loss and accuracy per epoch, from the history in the model file",
+        description="Loss and accuracy per epoch, training and validation.",
+    )
+    _add_common(p, "curves")
+
+    p = pictures.add_parser(
+        "confusion",
+        help="the confusion matrix on the test set",
+        description="How often each true digit (row) got each answer (column).",
+    )
+    _add_common(p, "confusion", data=True)
+
+    p = pictures.add_parser(
+        "mistakes",
+        help="a gallery of misread test digits with truth, answer and confidence",
+        description="The misread test digits the network was surest about.",
+    )
+    _add_common(p, "mistakes", data=True)
+    p.add_argument("--count", type=_count, default=36, help="how many mistakes to show")
+
+    p = pictures.add_parser(
+        "features",
+        help="what each hidden neuron looks for: its most exciting input, weights and digits",
+        description="For each neuron of a layer: the input that excites it most (gradient "
+        "ascent on the pixels, with the ink of an average digit), its weights and the test "
+        "digits that excite it most.",
+    )
+    _add_common(p, "features", data=True)
+    p.add_argument(
+        "--layer",
+        type=_count,
+        default=1,
+        help="which layer (1 = first hidden layer; the last is the output)",
+    )
+    p.add_argument(
+        "--max-neurons",
+        type=_count,
+        default=16,
+        help="wider layers show this many neurons, the most significant",
+    )
+    p.add_argument("--top", type=_count, default=5, help="test digits shown per neuron")
+    p.add_argument("--steps", type=_count, default=200, help="gradient-ascent steps")
+
+    r = subparsers.add_parser(
+        "report",
+        help="one self-contained HTML page with a model's pictures and numbers",
+        description="Write one HTML file (images embedded, nothing external) with the "
+        "model's summary, curves, accuracy per digit, confusion matrix, mistakes, weight "
+        "pictures and what its hidden neurons look for.",
+    )
+    r.add_argument(
+        "model",
+        nargs="?",
+        default="video",
+        metavar="MODEL",
+        help="model file, or a shipped network: video (default) or wide",
+    )
+    r.add_argument(
+        "-o", "--output", default="report.html", metavar="FILE", help="the .html file to write"
+    )
+    r.add_argument("--name", default=None, help="title of the report (default: the model)")
+    r.add_argument(
+        "--no-features",
+        action="store_true",
+        help="leave out the slowest section, what the hidden neurons look for",
+    )
+    r.add_argument(
+        "--data-dir",
+        default=None,
+        help="use the test set of another IDX dataset instead of MNIST's",
+    )
+
+
+def _output(path: str | None, default: str, suffixes: tuple[str, ...]) -> Path:
+    """The output path, checked before any work is done."""
+    out = Path(path if path is not None else default)
+    if out.suffix.lower() not in suffixes:
+        kinds = " or ".join(suffixes)
+        raise DigitnetError(
+            f"cannot write {out.name}: the output must end in {kinds}, "
+            f"not {out.suffix or 'nothing'}"
+        )
+    if out.is_dir():
+        raise DigitnetError(f"--output {out} is a folder; give a file name")
+    if not out.parent.exists():
+        raise DigitnetError(f"cannot write {out}: the folder {out.parent} does not exist")
+    return out
+
+
+def _test_set(data_dir: str | None) -> tuple[Any, Any]:
+    from digitnet.data import load_mnist
+
+    test = load_mnist(data_dir).test
+    return test.images, test.labels
+
+
+def _figure(args: argparse.Namespace, net: Any) -> Any:
+    from digitnet import figures
+
+    what = args.picture
+    if what == "weights":
+        if args.layer is None:
+            return figures.weights_overview(net, max_neurons=args.max_neurons)
+        if args.layer >= net.num_layers:
+            raise DigitnetError(
+                f"--layer {args.layer} does not exist: this network's weight layers are 1 to "
+                f"{net.num_layers - 1}"
+            )
+        if args.layer == 1:
+            return figures.weight_grid(
+                net, max_neurons=args.max_neurons, shared_scale=args.shared_scale
+            )
+        return figures.weight_matrices(net, [args.layer])
+    if what == "network":
+        label: int | None = None
+        if args.image is not None:
+            image = Path(args.image)
+            if not image.is_file():
+                raise DigitnetError(f"the image {image} does not exist")
+            from digitnet.preprocess import prepare
+
+            pixels = prepare(image).pixels
+        else:
+            images, labels = _test_set(args.data_dir)
+            index = 0 if args.test_index is None else args.test_index
+            if not 0 <= index < len(images):
+                raise DigitnetError(
+                    f"--test-index {index} is out of range: the test set has {len(images):,} "
+                    f"digits, numbered 0 to {len(images) - 1:,}"
+                )
+            pixels, label = images[index], int(labels[index])
+        return figures.network_diagram(net, pixels, top_connections=args.connections, label=label)
+    if what == "curves":
+        if not net.metadata.get("history"):
+            raise DigitnetError(
+                f"{args.model} has no training history, so there are no curves to draw"
+            )
+        return figures.curves(net)
+    if what == "confusion":
+        return figures.confusion(net, *_test_set(args.data_dir))
+    if what == "mistakes":
+        return figures.mistakes(net, *_test_set(args.data_dir), n=args.count)
+    if what == "features":
+        if args.layer >= net.num_layers:
+            raise DigitnetError(
+                f"--layer {args.layer} does not exist: this network's layers after the input "
+                f"are 1 to {net.num_layers - 1}"
+            )
+        images, _ = _test_set(args.data_dir)
+        return figures.features(
+            net,
+            args.layer,
+            max_neurons=args.max_neurons,
+            k=args.top,
+            images=images,
+            steps=args.steps,
+        )
+    raise DigitnetError(f"unknown picture {what!r}")  # argparse prevents this
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``show ...`` or ``report``; return the exit code."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from digitnet.modelfile import load_network
+
+    if args.command == "report":
+        from digitnet.report import write_report
+
+        out = _output(args.output, "report.html", (".html", ".htm"))
+        net = load_network(args.model)
+        images = labels = None
+        if args.data_dir is not None:
+            images, labels = _test_set(args.data_dir)
+        name = args.name or (Path(args.model).stem if args.model else "model")
+        write_report(net, out, name, images=images, labels=labels, features=not args.no_features)
+        print(f"wrote {out}")
+        return 0
+
+    from digitnet import figures
+
+    out = _output(args.output, DEFAULT_NAMES[args.picture], PICTURE_SUFFIXES)
+    net = load_network(args.model)
+    fig = _figure(args, net)
+    figures.save_figure(fig, out, dpi=args.dpi)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,248 @@
+"""Digit pictures that do not come from MNIST, to test how well the network reads real input.
+
+Three kinds, each drawn from a seeded numpy ``Generator`` so that a set can be made again:
+
+* ``strokes`` (:func:`stroke_digit`): a digit drawn with a round pen along hand-designed,
+  randomly jittered strokes on a large canvas, like a person drawing with a mouse; black on
+  white or white on black.
+* ``fonts`` (:func:`font_digit`): a digit typeset in one of the machine's TrueType fonts
+  (DejaVu, Liberation, ...), at a random size, position and slight rotation.
+* ``photos`` (:func:`photo_digit`): dark ink on light paper as a phone would see it: uneven
+  lighting, blur, sensor noise, a colour cast and JPEG compression.
+
+:func:`make_set` makes ``n`` pictures of one kind with balanced labels.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import math
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+KINDS = ("strokes", "fonts", "photos")
+FONT_GLOBS = (
+    "/usr/share/fonts/truetype/dejavu/*.ttf",
+    "/usr/share/fonts/truetype/liberation/*.ttf",
+    "/usr/share/fonts/truetype/*/*.ttf",
+)
+# Fonts whose digits look nothing like handwriting (symbol and maths fonts).
+SKIP_FONTS = ("Math", "Symbol", "Emoji")
+
+Point = tuple[float, float]
+Stroke = list[Point]
+
+
+# ----------------------------------------------------------------------------------- strokes
+def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> Stroke:
+    """Points along an elliptic arc centred on (cx, cy) with radii (rx, ry), from angle
+    ``start`` to ``end`` in degrees (0 = right, 90 = down: y grows downwards), every 10 deg."""
+    steps = max(2, math.ceil(abs(end - start) / 10.0) + 1)
+    angles = np.radians(np.linspace(start, end, steps))
+    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
+
+
+def digit_strokes(digit: int) -> list[Stroke]:
+    """The pen strokes of a digit in a unit box (x right, y down, both 0..1)."""
+    templates: dict[int, list[Stroke]] = {
+        0: [arc(0.5, 0.5, 0.3, 0.48, -90, 275)],
+        1: [[(0.35, 0.18), (0.55, 0.0), (0.55, 1.0)]],
+        2: [arc(0.5, 0.28, 0.28, 0.27, 200, 380) + [(0.18, 1.0), (0.85, 1.0)]],
+        3: [arc(0.48, 0.26, 0.26, 0.24, 205, 450) + arc(0.48, 0.74, 0.3, 0.26, 270, 515)],
+        4: [[(0.6, 0.0), (0.15, 0.68), (0.88, 0.68)], [(0.68, 0.3), (0.68, 1.0)]],
+        5: [[(0.8, 0.0), (0.3, 0.0), (0.25, 0.45)] + arc(0.5, 0.7, 0.3, 0.29, 225, 500)],
+        6: [[(0.72, 0.0), (0.45, 0.2), (0.28, 0.48)] + arc(0.5, 0.73, 0.27, 0.26, 180, -180)],
+        7: [[(0.15, 0.0), (0.85, 0.0), (0.42, 1.0)]],
+        8: [arc(0.5, 0.25, 0.22, 0.24, 0, 360), arc(0.5, 0.73, 0.28, 0.26, 0, 360)],
+        9: [arc(0.45, 0.3, 0.25, 0.28, 10, 370), [(0.7, 0.3), (0.65, 1.0)]],
+    }
+    if digit not in templates:
+        raise ValueError(f"digit must be 0..9, got {digit!r}")
+    return templates[digit]
+
+
+def jitter_strokes(strokes: list[Stroke], rng: np.random.Generator) -> list[Stroke]:
+    """The strokes through a random affine map (rotation up to 10 deg, shear, width 70-120% of
+    the height), bent by a smooth random warp (waves of about 3% of the box) and with every
+    point nudged by about 0.5%; centred on (0, 0)."""
+    angle = math.radians(rng.uniform(-10, 10))
+    shear = rng.uniform(-0.25, 0.1)  # handwriting leans right more often than left
+    stretch = rng.uniform(0.7, 1.2)
+    cos, sin = math.cos(angle), math.sin(angle)
+    amp = rng.normal(0.0, 0.03, (2, 2))
+    freq = rng.uniform(1.0, 3.0, (2, 2))
+    phase = rng.uniform(0, 2 * math.pi, (2, 2))
+    out: list[Stroke] = []
+    for stroke in strokes:
+        pts = np.asarray(stroke, np.float64)
+        for axis in (0, 1):
+            for k in (0, 1):
+                wave = np.sin(freq[axis, k] * math.pi * pts[:, 1 - axis] + phase[axis, k])
+                pts[:, axis] += amp[axis, k] * wave
+        pts = pts - 0.5 + rng.normal(0.0, 0.005, pts.shape)
+        x = pts[:, 0] * stretch + shear * pts[:, 1]
+        y = pts[:, 1]
+        out.append([(cos * a - sin * b, sin * a + cos * b) for a, b in zip(x, y, strict=True)])
+    return out
+
+
+def draw_strokes(
+    draw: ImageDraw.ImageDraw, strokes: list[Stroke], origin: Point, scale: float, width: int,
+    fill: int
+) -> None:
+    """Draw strokes given around (0, 0) in units of ``scale`` pixels, centred on ``origin``,
+    with a round pen ``width`` pixels wide (round caps and joints)."""
+    radius = width / 2.0
+    for stroke in strokes:
+        pts = [(origin[0] + x * scale, origin[1] + y * scale) for x, y in stroke]
+        draw.line(pts, fill=fill, width=width, joint="curve")
+        for x, y in pts:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
+
+
+def stroke_digit(
+    digit: int,
+    rng: np.random.Generator,
+    size: int | None = None,
+    pen: float | None = None,
+    invert: bool | None = None,
+) -> Image.Image:
+    """A digit drawn like with a mouse: a greyscale ("L") ``size`` x ``size`` canvas (random
+    280-560 pixels), digit 30-80% of the canvas high at a random place, round pen ``pen`` times
+    the digit's height wide (random 5-14%), black on white unless ``invert`` (random)."""
+    size = int(size if size is not None else rng.integers(280, 561))
+    invert = bool(rng.random() < 0.5) if invert is None else invert
+    pen = float(pen if pen is not None else rng.uniform(0.05, 0.14))
+    height = size * rng.uniform(0.3, 0.8)
+    strokes = jitter_strokes(digit_strokes(digit), rng)
+    pts = np.concatenate([np.asarray(s) for s in strokes])
+    lo, hi = pts.min(axis=0) * height, pts.max(axis=0) * height
+    margin = pen * height
+    cx = rng.uniform(margin - lo[0], max(margin - lo[0], size - margin - hi[0]))
+    cy = rng.uniform(margin - lo[1], max(margin - lo[1], size - margin - hi[1]))
+    background, ink = (0, 255) if invert else (255, 0)
+    image = Image.new("L", (size, size), background)
+    draw_strokes(ImageDraw.Draw(image), strokes, (cx, cy), height, max(1, round(pen * height)), ink)
+    return image
+
+
+# ----------------------------------------------------------------------------------- fonts
+@lru_cache(maxsize=1)
+def font_files() -> tuple[str, ...]:
+    """The TrueType fonts found on the machine (empty if none), sorted, symbol fonts left out."""
+    found: set[str] = set()
+    for pattern in FONT_GLOBS:
+        found.update(glob.glob(pattern))
+    return tuple(sorted(f for f in found if not any(s in f for s in SKIP_FONTS)))
+
+
+def load_font(rng: np.random.Generator, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A random machine font at ``size`` points, or Pillow's built-in font if there is none."""
+    files = font_files()
+    if files:
+        return ImageFont.truetype(files[int(rng.integers(len(files)))], size)
+    return ImageFont.load_default(size=size)
+
+
+def font_digit(
+    digit: int,
+    rng: np.random.Generator,
+    size: int | None = None,
+    invert: bool | None = None,
+) -> Image.Image:
+    """A typeset digit: greyscale ("L") ``size`` x ``size`` canvas (random 120-400 pixels),
+    random font, glyph 35-80% of the canvas high, random place, rotated up to 8 degrees;
+    black on white unless ``invert`` (random, one in four)."""
+    size = int(size if size is not None else rng.integers(120, 401))
+    invert = bool(rng.random() < 0.25) if invert is None else invert
+    font = load_font(rng, max(8, round(size * rng.uniform(0.4, 0.9))))
+    background, ink = (0, 255) if invert else (255, 0)
+    glyph = Image.new("L", (size * 2, size * 2), 0)
+    ImageDraw.Draw(glyph).text((size, size), str(digit), fill=255, font=font, anchor="mm")
+    glyph = glyph.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BICUBIC)
+    box = glyph.getbbox() or (0, 0, 1, 1)
+    glyph = glyph.crop(box)
+    if max(glyph.size) > 0.85 * size:  # too big for the canvas: shrink it
+        factor = 0.85 * size / max(glyph.size)
+        new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
+        glyph = glyph.resize(new, Image.Resampling.LANCZOS)
+    image = Image.new("L", (size, size), background)
+    left = int(rng.integers(0, size - glyph.width + 1))
+    top = int(rng.integers(0, size - glyph.height + 1))
+    image.paste(Image.new("L", glyph.size, ink), (left, top), glyph)
+    return image
+
+
+# ----------------------------------------------------------------------------------- photos
+def lighting(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """An uneven illumination field (h, w) in about 0.45..1: a linear gradient in a random
+    direction times a vignette whose centre is somewhere in the picture."""
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w] / max(w, h)
+    angle = rng.uniform(0, 2 * math.pi)
+    ramp = math.cos(angle) * x + math.sin(angle) * y
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-9)
+    field = 1.0 - rng.uniform(0.2, 0.45) * ramp
+    cx, cy = rng.uniform(0.2, 0.8, 2) * (w / max(w, h), h / max(w, h))
+    vignette = 1.0 - rng.uniform(0.0, 0.35) * ((x - cx) ** 2 + (y - cy) ** 2)
+    return np.asarray(field * vignette)
+
+
+def jpeg_round_trip(image: Image.Image, quality: int) -> Image.Image:
+    """The image after saving it as JPEG at ``quality`` and reading it back, in memory."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        decoded.load()
+        return decoded.copy()
+
+
+def photo_digit(digit: int, rng: np.random.Generator) -> Image.Image:
+    """A photographed digit: an RGB picture (random 320-640 x 240-480 pixels) of dark ink (a
+    pen stroke digit, sometimes a typeset one) on light paper, with uneven lighting, slight
+    blur, sensor noise, a colour cast and JPEG compression (quality 35-85)."""
+    w, h = int(rng.integers(320, 641)), int(rng.integers(240, 481))
+    side = min(w, h)
+    if rng.random() < 0.75:
+        mark = stroke_digit(digit, rng, size=side, pen=rng.uniform(0.04, 0.1), invert=True)
+    else:
+        mark = font_digit(digit, rng, size=side, invert=True)
+    ink_mask = np.zeros((h, w))
+    left, top = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
+    ink_mask[top : top + side, left : left + side] = np.asarray(mark, np.float64) / 255.0
+    paper = rng.uniform(0.75, 0.95)
+    ink = rng.uniform(0.05, 0.3)
+    reflectance = paper + (ink - paper) * ink_mask
+    scene = reflectance * lighting((w, h), rng)
+    tint = np.array([1.0, rng.uniform(0.93, 1.0), rng.uniform(0.8, 0.97)])
+    rgb = scene[:, :, None] * tint[None, None, :]
+    picture = Image.fromarray(np.clip(rgb * 255.0, 0, 255).astype(np.uint8), "RGB")
+    picture = picture.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.0)))
+    noisy = np.asarray(picture, np.float64) + rng.normal(0.0, rng.uniform(2.0, 8.0), (h, w, 3))
+    picture = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8), "RGB")
+    return jpeg_round_trip(picture, int(rng.integers(35, 86)))
+
+
+# ----------------------------------------------------------------------------------- sets
+GENERATORS: dict[str, Callable[[int, np.random.Generator], Image.Image]] = {
+    "strokes": stroke_digit,
+    "fonts": font_digit,
+    "photos": photo_digit,
+}
+
+
+def make_set(kind: str, n: int, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
+    """``n`` pictures of one kind (``strokes``, ``fonts`` or ``photos``) and their labels
+    (int64 (n,)), each digit equally often in a shuffled order; the same seed gives the same
+    set."""
+    if kind not in GENERATORS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % 10).astype(np.int64)
+    make = GENERATORS[kind]
+    return [make(int(d), rng) for d in labels], labels

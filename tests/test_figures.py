@@ -1,0 +1,406 @@
+"""Pictures of a network: every figure renders, has the expected panels, and saves as a valid
+PNG or SVG; activation maximisation really excites its neuron; ``digitnet show`` works and
+fails with one clear sentence."""
+
+from __future__ import annotations
+
+import base64
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.figure import Figure
+from PIL import Image
+
+from digitnet import Network, figures
+from digitnet.cli import evaluation, main
+from digitnet.data import load_mnist
+from digitnet.errors import DigitnetError
+from digitnet.training import TrainingConfig, train
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="session")
+def mnist_part() -> dict[str, np.ndarray]:
+    m = load_mnist()
+    return {
+        "train_x": m.train.images[:2000],
+        "train_y": m.train.labels[:2000],
+        "val_x": m.train.images[-500:],
+        "val_y": m.train.labels[-500:],
+        "test_x": m.test.images[:1000],
+        "test_y": m.test.labels[:1000],
+    }
+
+
+@pytest.fixture(scope="session")
+def small(mnist_part: dict[str, np.ndarray]) -> Network:
+    """784-16-10 trained 300 steps on 2,000 images, with a 3-epoch history."""
+    net = Network([784, 16, 10], init="xavier", seed=1)
+    config = TrainingConfig(
+        epochs=3, batch_size=20, learning_rate=0.01, cost="cross_entropy", optimizer="adam"
+    )
+    train(
+        net, mnist_part["train_x"], mnist_part["train_y"], config,
+        (mnist_part["val_x"], mnist_part["val_y"]),
+    )  # fmt: skip
+    net.metadata["test_accuracy"] = net.accuracy(mnist_part["test_x"], mnist_part["test_y"])
+    return net
+
+
+@pytest.fixture(scope="session")
+def small_file(small: Network, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small.save(tmp_path_factory.mktemp("model") / "small.safetensors")
+
+
+@pytest.fixture(scope="session")
+def deep() -> Network:
+    """The video's shape, 784-16-16-10, untrained (pictures need no training)."""
+    return Network([784, 16, 16, 10], init="xavier", seed=2)
+
+
+def labelled(fig: Figure, prefix: str) -> list[Any]:
+    return [ax for ax in fig.axes if ax.get_label().startswith(prefix)]
+
+
+def check_png(path: Path, min_side: int = 300) -> tuple[int, int]:
+    with Image.open(path) as im:
+        im.verify()
+    with Image.open(path) as im:
+        assert im.format == "PNG"
+        width, height = im.size
+    assert min_side <= width <= 6000 and min_side <= height <= 6000, (width, height)
+    return width, height
+
+
+def check_svg(path: Path) -> None:
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    assert float(root.get("width", "0").rstrip("pt")) > 100
+
+
+# --------------------------------------------------------------------------- weights
+def test_weight_grid_has_one_picture_per_neuron(small: Network, tmp_path: Path) -> None:
+    fig = figures.weight_grid(small)
+    pictures = labelled(fig, "neuron ")
+    assert len(fig.axes) == len(pictures) == 16
+    assert [ax.get_title() for ax in pictures] == [str(j) for j in range(16)]
+    for j, ax in enumerate(pictures):
+        (image,) = ax.get_images()
+        assert image.get_array().shape == (28, 28)
+        np.testing.assert_allclose(image.get_array(), small.weights[0][j].reshape(28, 28))
+        vmin, vmax = image.get_clim()
+        assert vmin == pytest.approx(-vmax) and vmax > 0  # diverging, centred on zero
+        assert image.get_cmap().name == figures.WEIGHT_CMAP
+    check_png(figures.save_figure(fig, tmp_path / "weights.png"))
+    check_svg(figures.save_figure(fig, tmp_path / "weights.svg"))
+
+
+def test_wide_first_layer_shows_its_most_significant_neurons() -> None:
+    net = Network([784, 100, 10], init="he", seed=3)
+    fig = figures.weight_grid(net, max_neurons=25)
+    pictures = labelled(fig, "neuron ")
+    assert len(pictures) == 25
+    strongest = np.argsort(-np.linalg.norm(net.weights[1], axis=0))[:25]
+    assert [int(ax.get_title()) for ax in pictures] == sorted(strongest.tolist())
+    assert "25 of layer 1's 100 neurons" in fig.get_suptitle()
+
+
+def test_weight_matrices_and_the_overview(deep: Network, tmp_path: Path) -> None:
+    fig = figures.weight_matrices(deep)
+    matrices = labelled(fig, "matrix ")
+    assert [ax.get_label() for ax in matrices] == ["matrix 2", "matrix 3"]
+    assert matrices[0].get_images()[0].get_array().shape == (16, 16)
+    assert matrices[1].get_images()[0].get_array().shape == (10, 16)
+    overview = figures.weights_overview(deep)
+    assert len(labelled(overview, "neuron ")) == 16
+    assert len(labelled(overview, "matrix ")) == 2
+    width, height = check_png(figures.save_figure(overview, tmp_path / "overview.png"))
+    assert height > width / 2
+    with pytest.raises(DigitnetError, match="only one layer of weights"):
+        figures.weight_matrices(Network([784, 10]))
+
+
+# --------------------------------------------------------------------------- the diagram
+def test_network_diagram_has_one_column_per_layer(
+    deep: Network, mnist_part: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    digit, label = mnist_part["test_x"][0], int(mnist_part["test_y"][0])
+    fig = figures.network_diagram(deep, digit, top_connections=12, label=label)
+    ax = fig.axes[0]
+    artists = {a.get_label(): a for a in ax.get_children() if isinstance(a.get_label(), str)}
+    assert artists["layer 0"].get_array().shape == (28, 28)  # the input picture
+    for layer, size in ((1, 16), (2, 16), (3, 10)):
+        circles = artists[f"layer {layer}"]
+        assert isinstance(circles, PatchCollection)
+        assert len(circles.get_paths()) == size
+        activations = deep.feedforward(digit).activations[layer][0]
+        np.testing.assert_allclose(circles.get_array(), activations, rtol=1e-5)
+        lines = artists[f"connections {layer}"]
+        assert isinstance(lines, LineCollection) and len(lines.get_segments()) == 12
+    columns = [name for name in artists if re.fullmatch(r"layer \d+", name)]
+    assert sorted(columns) == ["layer 0", "layer 1", "layer 2", "layer 3"]  # one per layer
+    answer = int(deep.predict(digit)[0])
+    texts = [t for t in ax.texts if t.get_text() == str(answer) and t.get_fontweight() == "bold"]
+    assert len(texts) == 1  # the answer is marked
+    check_svg(figures.save_figure(fig, tmp_path / "network.svg"))
+    check_png(figures.save_figure(fig, tmp_path / "network.png"))
+
+
+def test_network_diagram_connections_are_coloured_by_weight_sign(deep: Network) -> None:
+    digit = np.random.default_rng(0).uniform(0, 1, (28, 28))
+    fig = figures.network_diagram(deep, digit, top_connections=40)
+    lines = next(a for a in fig.axes[0].collections if a.get_label() == "connections 2")
+    colours = {tuple(np.round(c[:3], 3)) for c in lines.get_colors()}
+    allowed = {
+        tuple(np.round(matplotlib.colors.to_rgb(c), 3))
+        for c in (figures.POSITIVE, figures.NEGATIVE)
+    }
+    assert colours <= allowed and len(colours) == 2
+
+
+def test_network_diagram_of_a_wide_layer_shows_the_most_active() -> None:
+    net = Network([784, 40, 10], hidden_activation="relu", init="he", seed=4)
+    digit = load_mnist().test.images[1]
+    fig = figures.network_diagram(net, digit)
+    ax = fig.axes[0]
+    circles = next(a for a in ax.collections if a.get_label() == "layer 1")
+    assert len(circles.get_paths()) == 16
+    hidden = net.feedforward(digit).activations[1][0]
+    assert sorted(circles.get_array().tolist()) == pytest.approx(sorted(hidden)[-16:])
+    assert any(t.get_text().startswith("+24 more") for t in ax.texts)
+
+
+# --------------------------------------------------------------------------- curves
+def test_curves_show_training_and_validation(small: Network, tmp_path: Path) -> None:
+    fig = figures.curves(small)
+    loss, accuracy = fig.axes
+    history = small.metadata["history"]
+    train_line = next(line for line in accuracy.get_lines() if line.get_label() == "training")
+    np.testing.assert_allclose(train_line.get_ydata(), [h["train_accuracy"] for h in history])
+    np.testing.assert_allclose(train_line.get_xdata(), [1, 2, 3])
+    assert {line.get_label() for line in loss.get_lines()} >= {"training", "validation"}
+    assert figures.curves(history).axes  # a history list works as well
+    check_png(figures.save_figure(fig, tmp_path / "curves.png"), min_side=200)
+    with pytest.raises(DigitnetError, match="no training history"):
+        figures.curves(Network([784, 10]))
+
+
+# --------------------------------------------------------------------------- confusion, mistakes
+def test_confusion_matrix_matches_the_evaluation(
+    small: Network, mnist_part: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    x, y = mnist_part["test_x"], mnist_part["test_y"]
+    matrix = np.array(evaluation(small, x, y)["confusion"])
+    fig = figures.confusion(small, x, y)
+    (ax,) = fig.axes
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text()
+             for t in ax.texts if t.get_text().isdigit()}  # fmt: skip
+    for d in range(10):
+        assert cells[(d, d)] == str(matrix[d, d])
+    assert f"{matrix.trace() / matrix.sum():.2%}" in ax.get_title()
+    check_png(figures.save_figure(fig, tmp_path / "confusion.png"))
+    assert len(figures.confusion(matrix).axes) == 1  # from a matrix too
+
+
+def test_mistakes_gallery_shows_the_surest_mistakes(
+    small: Network, mnist_part: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    x, y = mnist_part["test_x"], mnist_part["test_y"]
+    fig = figures.mistakes(small, x, y, n=12)
+    panels = labelled(fig, "mistake ")
+    assert len(panels) == 12
+    proba = small.predict_proba(x)
+    confidences = []
+    for ax in panels:
+        i = int(ax.get_label().split()[1])
+        truth, answer = (int(s) for s in ax.get_title().split(" \u2192 "))
+        assert truth == y[i] and answer == int(np.argmax(proba[i])) != truth
+        assert f"#{i}" in ax.get_xaxis().get_label().get_text()
+        confidences.append(proba[i, answer])
+    assert confidences == sorted(confidences, reverse=True)
+    check_png(figures.save_figure(fig, tmp_path / "mistakes.png"))
+
+
+# --------------------------------------------------------------------------- features
+def test_input_gradient_matches_finite_differences(deep: Network) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, (3, 784))
+    neurons = np.array([0, 5, 9])
+    for layer in (1, 2, 3):
+        scores, grad = figures.input_gradients(deep, x, layer, neurons)
+        pixels = rng.choice(784, 5, replace=False)
+        for p in pixels:
+            bumped = x.copy()
+            bumped[:, p] += 1e-5
+            up, _ = figures.input_gradients(deep, bumped, layer, neurons)
+            np.testing.assert_allclose((up - scores) / 1e-5, grad[:, p], rtol=1e-3, atol=1e-6)
+
+
+def test_activation_maximisation_beats_random_inputs_of_the_same_norm(
+    small: Network, deep: Network
+) -> None:
+    rng = np.random.default_rng(6)
+    for net, layer in ((small, 1), (small, 2), (deep, 2)):
+        best = figures.maximise_activations(net, layer, steps=60)
+        n = net.sizes[layer]
+        assert best.shape == (n, 28, 28)
+        flat = best.reshape(n, 784)
+        assert flat.min() >= 0 and flat.max() <= 1
+        norms = np.linalg.norm(flat, axis=1)
+        assert np.all(norms <= figures.DEFAULT_NORM + 1e-6)
+        noise = rng.uniform(0, 1, (n, 784))
+        noise *= (norms / np.linalg.norm(noise, axis=1))[:, None]
+        rows = np.arange(n)
+        best_fp, noise_fp = net.feedforward(flat), net.feedforward(noise)
+        z_best = best_fp.weighted_sums[layer - 1][rows, rows]
+        z_noise = noise_fp.weighted_sums[layer - 1][rows, rows]
+        assert np.all(z_best > z_noise)
+        a_best = best_fp.activations[layer][rows, rows]
+        a_noise = noise_fp.activations[layer][rows, rows]
+        assert np.all(a_best >= a_noise) and a_best.mean() > a_noise.mean()
+    single = figures.maximise_activation(small, 1, 3, steps=60)
+    np.testing.assert_allclose(single, figures.maximise_activations(small, 1, steps=60)[3])
+
+
+def test_top_activating_are_the_most_exciting_images(
+    small: Network, mnist_part: dict[str, np.ndarray]
+) -> None:
+    x = mnist_part["test_x"]
+    top = figures.top_activating(small, x, 1, 7, k=4)
+    z = small.feedforward(x).weighted_sums[0][:, 7]
+    assert top.tolist() == np.argsort(-z, kind="stable")[:4].tolist()
+    with pytest.raises(DigitnetError):
+        figures.top_activating(small, x, 1, 16)
+
+
+def test_features_figure_has_three_kinds_of_panel(
+    small: Network, mnist_part: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    fig = figures.features(small, 1, k=3, images=mnist_part["test_x"], steps=30)
+    assert len(labelled(fig, "maximised ")) == 16
+    assert len(labelled(fig, "weights ")) == 16
+    assert len(labelled(fig, "top ")) == 16 * 3
+    assert len(fig.axes) == 16 * 5
+    check_png(figures.save_figure(fig, tmp_path / "features.png"))
+    out = figures.features(small, 2, neurons=[3, 8], k=2, images=mnist_part["test_x"], steps=5)
+    assert [ax.get_label() for ax in labelled(out, "maximised ")] == ["maximised 3", "maximised 8"]
+    with pytest.raises(DigitnetError, match="layer 3 does not exist"):
+        figures.features(small, 3)
+
+
+# --------------------------------------------------------------------------- saving, notebooks
+def test_save_figure_checks_the_path_and_leaves_no_temporary_files(
+    small: Network, tmp_path: Path
+) -> None:
+    fig = figures.curves(small)
+    with pytest.raises(DigitnetError, match=r"\.png or \.svg"):
+        figures.save_figure(fig, tmp_path / "curves.jpg")
+    with pytest.raises(DigitnetError, match="does not exist"):
+        figures.save_figure(fig, tmp_path / "missing" / "curves.png")
+    target = tmp_path / "curves.png"
+    target.write_bytes(b"old")
+    figures.save_figure(fig, target)
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.png"]
+    first = figures.save_figure(fig, tmp_path / "a.png").read_bytes()
+    assert first == figures.save_figure(fig, tmp_path / "b.png").read_bytes()  # reproducible
+
+
+def test_network_html_for_notebooks(small: Network) -> None:
+    text = figures.network_html(small)
+    assert "<table>" in text and "784-16-10" in text
+    assert f"{small.num_parameters:,} parameters" in text
+    match = re.search(r'src="data:image/png;base64,([^"]+)"', text)
+    assert match is not None
+    assert base64.b64decode(match.group(1)).startswith(b"\x89PNG")
+
+
+# --------------------------------------------------------------------------- the CLI
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["weights"], "weights.png"),
+        (["weights", "--layer", "1", "--shared-scale"], "w1.svg"),
+        (["weights", "--layer", "2"], "w2.png"),
+        (["network", "--test-index", "7"], "network.svg"),
+        (["curves"], "curves.png"),
+        (["confusion"], "confusion.png"),
+        (["mistakes", "--count", "5"], "mistakes.png"),
+        (["features", "--steps", "20", "--top", "2", "--max-neurons", "4"], "features.png"),
+    ],
+)
+def test_show_commands_write_their_picture(
+    args: list[str], name: str, small_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / name
+    code = main(["show", args[0], str(small_file), *args[1:], "-o", str(out), "--dpi", "60"])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    if name.endswith(".svg"):
+        check_svg(out)
+    else:
+        check_png(out, min_side=100)
+
+
+def test_show_uses_a_default_file_name(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["show", "curves", str(small_file)]) == 0
+    check_png(tmp_path / "curves.png", min_side=200)
+
+
+def test_show_network_reads_a_picture(small_file: Path, tmp_path: Path) -> None:
+    pytest.importorskip("digitnet.preprocess")
+    picture = tmp_path / "digit.png"
+    Image.fromarray(load_mnist().test.images[0]).resize((140, 140)).save(picture)
+    out = tmp_path / "n.png"
+    assert main(["show", "network", str(small_file), "--image", str(picture), "-o", str(out)]) == 0
+    check_png(out)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["network", "{model}", "--test-index", "99999"], "out of range"),
+        (["network", "{model}", "--test-index", "-1"], "out of range"),
+        (["network", "{model}", "--image", "{tmp}/nope.png"], "does not exist"),
+        (["curves", "{untrained}"], "no training history"),
+        (["weights", "{model}", "-o", "{tmp}/missing/w.png"], "does not exist"),
+        (["weights", "{model}", "-o", "{tmp}/w.jpg"], ".png or .svg"),
+        (["weights", "{model}", "--layer", "3"], "does not exist"),
+        (["features", "{model}", "--layer", "5"], "does not exist"),
+        (["confusion", "{tmp}/nothing.safetensors"], "does not exist"),
+    ],
+)
+def test_show_errors_are_one_sentence(
+    args: list[str],
+    message: str,
+    small_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    untrained = Network([784, 10]).save(tmp_path / "untrained.safetensors")
+    values = {"model": str(small_file), "tmp": str(tmp_path), "untrained": str(untrained)}
+    argv = ["show", *(a.format(**values) for a in args)]
+    if "-o" not in argv:
+        argv += ["-o", str(tmp_path / "out.png")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("digitnet: error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_show_without_a_picture_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["show"])
+    assert exit_info.value.code == 2
+    assert "PICTURE" in capsys.readouterr().err
