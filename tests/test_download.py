@@ -258,3 +258,23 @@ def test_real_mnist_is_downloaded_verified_and_loaded_when_not_bundled(
         load_mnist(download=False)
     assert np.bincount(load_mnist().train.labels).tolist() == TRAIN_COUNTS
     assert fetched(server, "mnist")[4:] == [f"/mnist/{FILES[1]}.gz"]
+
+
+def test_the_download_command(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digitnet.cli import main
+
+    real = server.root / "mnist"
+    real.mkdir()
+    for name in FILES:
+        shutil.copyfile(data._BUNDLED_DIR / f"{name}.gz", real / f"{name}.gz")
+    cache = tmp_path / "cache"
+    assert main(["download", "--cache-dir", str(cache), "--mirror", server.url("mnist")]) == 0
+    assert "60,000 training and 10,000 test images" in capsys.readouterr().out
+    assert len(fetched(server, "mnist")) == 4
+    # Every mirror broken: one clear sentence, exit code 2.
+    code = main(["download", "--cache-dir", str(tmp_path / "c2"), "--mirror", server.url("nope")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("digitnet: error: ") and "Traceback" not in err

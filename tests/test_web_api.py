@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,12 @@ def test_page_and_static_files_are_served(client: TestClient) -> None:
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert 'src="/static/js/main.js"' in page.text
-    for path in ("/static/style.css", "/static/js/main.js", "/static/js/diagram.js", "/favicon.ico"):
+    for path in (
+        "/static/style.css",
+        "/static/js/main.js",
+        "/static/js/diagram.js",
+        "/favicon.ico",
+    ):
         assert client.get(path).status_code == 200, path
 
 
@@ -152,7 +158,9 @@ def test_predict_a_drawn_one(client: TestClient) -> None:
     for layer in data["layers"][1:]:
         assert len(layer["activations"]) == layer["size"] == len(layer["weighted_sums"])
         assert layer["hidden"] == 0
-    assert data["steps"] and all(s["png"].startswith("data:image/png;base64,") for s in data["steps"])
+    assert data["steps"] and all(
+        s["png"].startswith("data:image/png;base64,") for s in data["steps"]
+    )
     assert [e["kind"] for e in data["edges"]] == ["top", "full", "full"]
     assert np.shape(data["edges"][1]["weights"]) == (16, 16)
     assert len(r.content) < 100_000
@@ -261,9 +269,11 @@ def test_wrong_pixel_values_are_422(client: TestClient) -> None:
     negative = drawing([-1] * 112 * 112)
     assert_error(client.post("/api/predict", json=negative), 422, "0 to 255")
     nan = json.dumps(drawing([0] * 112 * 112)).replace("0, 0", "NaN, 0", 1)
-    response = client.post("/api/predict", content=nan, headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/predict", content=nan, headers={"content-type": "application/json"}
+    )
     assert_error(response, 422, "0 to 255")
-    words = drawing(["white"] * 112 * 112)  # type: ignore[list-item]
+    words = drawing(["white"] * 112 * 112)  # type: ignore[arg-type]
     assert_error(client.post("/api/predict", json=words), 422, "pixels")
     assert_error(client.post("/api/predict", json=drawing(colour="red")), 422, "not a known field")
 
@@ -514,7 +524,10 @@ def test_many_predictions_during_a_training_run(live_server: str) -> None:
                 state["status"],
             )
 
-    statuses, latencies, wall, before, after, status = asyncio.run(scenario())
+    # In a thread of its own: Playwright's sync API may hold an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        outcome = pool.submit(lambda: asyncio.run(scenario())).result(timeout=120)
+    statuses, latencies, wall, before, after, status = outcome
     assert statuses == [200] * requests
     assert status == "running"
     assert after > before, "training made no progress while predictions were served"

@@ -244,6 +244,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_argument(i)
     i.add_argument("--json", action="store_true", help="print JSON for scripts")
 
+    dl = sub.add_parser(
+        "download",
+        help="download MNIST from the public mirrors into the cache (checked by SHA-256)",
+        description="digitnet ships MNIST, so this is only needed where the bundled files were "
+        "removed. Files are checked by SHA-256; a corrupt or truncated file is never kept.",
+    )
+    dl.add_argument(
+        "--cache-dir", default=None, help="default: $DIGITNET_CACHE or ~/.cache/digitnet"
+    )
+    dl.add_argument(
+        "--mirror",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="base URL to try instead of the usual mirrors (repeatable)",
+    )
+
     for name in PLUGINS:
         try:
             module = importlib.import_module(name)
@@ -465,7 +482,21 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}
+def cmd_download(args: argparse.Namespace) -> int:
+    from digitnet.data import download_mnist, load_mnist
+
+    folder = download_mnist(args.cache_dir, args.mirror)
+    mnist = load_mnist(folder)
+    print(f"MNIST in {folder}: {len(mnist.train):,} training and {len(mnist.test):,} test images")
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "info": cmd_info,
+    "download": cmd_download,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -767,25 +767,36 @@ def input_gradients(
     ``(scores (n,), gradients (n, 784))``.
     """
     _check_layer(net, layer)
-    inputs = np.asarray(x, dtype=np.float64)
-    idx = np.asarray(neurons, dtype=np.intp)
-    rows = np.arange(len(idx))
-    functions = [net.activation_of(l) for l in range(1, layer + 1)]
-    zs: list[FloatArray] = []
-    acts: list[FloatArray] = [inputs]
-    for w, b, f in zip(net.weights[:layer], net.biases[:layer], functions, strict=True):
-        zs.append(acts[-1] @ w.T.astype(np.float64) + b)
-        acts.append(f(zs[-1]))
-    scores = _scores(net, layer, zs[-1])[rows, idx]
-    grad_z = np.zeros_like(zs[-1])
-    grad_z[rows, idx] = 1.0
-    if _is_softmax(net, layer):  # d log(a_j) / dz = onehot_j - a
-        grad_z -= acts[-1]
-    grad = grad_z @ net.weights[layer - 1].astype(np.float64)
-    for l in range(layer - 1, 0, -1):
-        grad_z = functions[l - 1].backward(zs[l - 1], acts[l], grad)
-        grad = grad_z @ net.weights[l - 1].astype(np.float64)
-    return scores, grad
+    return _Ascent(net, layer)(np.asarray(x, dtype=np.float64), np.asarray(neurons, np.intp))
+
+
+class _Ascent:
+    """The layers up to ``layer`` in float64, for many gradient evaluations."""
+
+    def __init__(self, net: Network, layer: int) -> None:
+        self.net = net
+        self.layer = layer
+        self.weights = [w.astype(np.float64) for w in net.weights[:layer]]
+        self.biases = [b.astype(np.float64) for b in net.biases[:layer]]
+        self.functions = [net.activation_of(l) for l in range(1, layer + 1)]
+        self.softmax = _is_softmax(net, layer)
+
+    def __call__(self, x: FloatArray, idx: IndexArray) -> tuple[FloatArray, FloatArray]:
+        rows = np.arange(len(idx))
+        zs: list[FloatArray] = []
+        acts: list[FloatArray] = [x]
+        for w, b, f in zip(self.weights, self.biases, self.functions, strict=True):
+            zs.append(acts[-1] @ w.T + b)
+            acts.append(f(zs[-1]))
+        scores = _scores(self.net, self.layer, zs[-1])[rows, idx]
+        grad_z = np.zeros_like(zs[-1])
+        grad_z[rows, idx] = 1.0
+        if self.softmax:  # d log(a_j) / dz = onehot_j - a
+            grad_z -= acts[-1]
+        grad = grad_z @ self.weights[-1]
+        for l in range(self.layer - 1, 0, -1):
+            grad = self.functions[l - 1].backward(zs[l - 1], acts[l], grad) @ self.weights[l - 1]
+        return scores, grad
 
 
 def maximise_activations(
@@ -794,43 +805,60 @@ def maximise_activations(
     neurons: ArrayLike | None = None,
     *,
     steps: int = 200,
-    step_size: float = 0.05,
+    step_size: float = 0.2,
     norm: float = DEFAULT_NORM,
     clip: bool = True,
+    restarts: int = 8,
     seed: int = 0,
 ) -> FloatArray:
     """The inputs that excite each of ``neurons`` of ``layer`` most: ``(n, 28, 28)``.
 
-    Projected gradient ascent on the input, for all neurons at once (one batch row each):
-    start from random pixels, and at every step move each input ``step_size * norm`` along its
-    normalised gradient (:func:`input_gradients`), then put it back into the allowed set:
-    pixels in 0..1 (unless ``clip`` is false) and L2 norm at most ``norm`` (about the ink of
-    an average digit). The step shrinks linearly to zero; the best input seen is returned.
+    Projected gradient ascent on the input, for all neurons (and all restarts) at once, one
+    batch row each: start from random pixels, and at every step move each input
+    ``step_size * norm`` along its normalised gradient (:func:`input_gradients`), then put it
+    back into the allowed set: pixels in 0..1 (unless ``clip`` is false) and L2 norm at most
+    ``norm`` (about the ink of an average digit). The step shrinks linearly to zero. Deeper
+    layers have local maxima, so each neuron climbs from ``restarts`` random starts and keeps
+    the best input seen.
 
     What climbs is the neuron's weighted sum z, which every hidden activation function
     increases with (a sigmoid's output stalls at 1.0 where z keeps growing); for a softmax
-    layer it is the log-probability. Each neuron's random start depends only on ``seed`` and
-    the neuron, so asking for one neuron or for the whole layer gives the same picture.
+    layer it is the log-probability. Each start depends only on ``seed``, the neuron and the
+    restart, so asking for one neuron or for the whole layer gives the same picture.
     """
+    from threadpoolctl import threadpool_limits
+
     idx = _neuron_indices(net, layer, neurons)
     side = _image_side(net.sizes[0])
-    if steps < 0 or not step_size > 0 or not norm > 0:
-        raise ValueError("steps must be >= 0 and step_size and norm positive")
-    start = [np.random.default_rng((seed, int(j))).uniform(0.0, 1.0, net.sizes[0]) for j in idx]
-    x = _project(np.array(start).reshape(len(idx), net.sizes[0]), norm, clip)
+    if steps < 0 or restarts < 1 or not step_size > 0 or not norm > 0:
+        raise ValueError("steps must be >= 0, restarts >= 1, step_size and norm positive")
+    n_in = net.sizes[0]
+    rows = np.repeat(idx, restarts)  # neuron of each batch row
+    start = [
+        np.random.default_rng((seed, int(j), r)).uniform(0.0, 1.0, n_in)
+        for j in idx
+        for r in range(restarts)
+    ]
+    x = _project(np.array(start).reshape(len(rows), n_in), norm, clip)
+    ascent = _Ascent(net, layer)
     best = x.copy()
-    best_value = np.full(len(idx), -np.inf)
-    for step in range(steps + 1):
-        value, grad = input_gradients(net, x, layer, idx)
-        better = value > best_value
-        best[better] = x[better]
-        best_value = np.where(better, value, best_value)
-        if step == steps:
-            break
-        length = np.linalg.norm(grad, axis=1, keepdims=True)
-        rate = step_size * norm * (1.0 - step / steps)
-        x = _project(x + rate * grad / np.maximum(length, 1e-30), norm, clip)
-    return best.reshape(len(idx), side, side)
+    best_value = np.full(len(rows), -np.inf)
+    # Small matrices: one BLAS thread is much faster than several fighting over them.
+    threads = 1 if len(rows) * max(net.sizes[: layer + 1]) < 400_000 else None
+    with threadpool_limits(limits=threads, user_api="blas"):
+        for step in range(steps + 1):
+            value, grad = ascent(x, rows)
+            better = value > best_value
+            best[better] = x[better]
+            best_value = np.where(better, value, best_value)
+            if step == steps:
+                break
+            length = np.linalg.norm(grad, axis=1, keepdims=True)
+            rate = step_size * norm * (1.0 - step / steps)
+            x = _project(x + rate * grad / np.maximum(length, 1e-30), norm, clip)
+    winner = np.argmax(best_value.reshape(len(idx), restarts), axis=1)
+    chosen = best.reshape(len(idx), restarts, n_in)[np.arange(len(idx)), winner]
+    return chosen.reshape(len(idx), side, side)
 
 
 def maximise_activation(
@@ -838,15 +866,24 @@ def maximise_activation(
     layer: int,
     neuron: int,
     steps: int = 200,
-    step_size: float = 0.05,
+    step_size: float = 0.2,
     norm: float = DEFAULT_NORM,
     *,
     clip: bool = True,
+    restarts: int = 8,
     seed: int = 0,
 ) -> FloatArray:
     """The input (28x28) that excites one neuron most; see :func:`maximise_activations`."""
     return maximise_activations(
-        net, layer, [neuron], steps=steps, step_size=step_size, norm=norm, clip=clip, seed=seed
+        net,
+        layer,
+        [neuron],
+        steps=steps,
+        step_size=step_size,
+        norm=norm,
+        clip=clip,
+        restarts=restarts,
+        seed=seed,
     )[0]
 
 

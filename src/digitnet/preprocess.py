@@ -81,14 +81,28 @@ MAX_PIXELS = 90_000_000
 #: Upscale small crops to this many pixels before thickening or thinning their strokes.
 THICKNESS_WORK_SIZE = 80
 
-# Rules for "this is not a digit" (see check_digit); measured on MNIST's test images, see the
-# comments there.
-MIN_CONTRAST = 0.08
+# Rules for "this is not a digit" (see check_ink and check_shape), set with wide margins around
+# what MNIST's 60,000 training digits and the synthetic digits of digitnet.synthetic measure:
+#: ink at most this much brighter than the background (after flattening) is no ink at all; the
+#: digits measure 0.6 or more, photos of blank paper under uneven light below 0.08.
+MIN_CONTRAST = 0.2
+#: ink must stand out from the background by this many times the pixel noise (see pixel_noise).
+MIN_SIGNAL_TO_NOISE = 5.0
+#: fewer ink pixels (above half the ink level) than this, or a box shorter than MIN_BOX_SIDE
+#: pixels, is a speck.
 MIN_INK_PIXELS = 6
 MIN_BOX_SIDE = 6
+#: more blobs of ink of at least a tenth of the largest's size than this is noise.
 MAX_PARTS = 6
+#: strokes wider than this (pixels of the 20x20 box) are a blob; MNIST's widest digit measures
+#: 8.2, 99.9% of them less than 5.7.
+MAX_STROKE_WIDTH = 7.0
+#: total stroke length (ink area / stroke width) at most this many times the box's longer side;
+#: MNIST's digits measure 0.9 to 3.6, scribbles of 15-40 random lines 3 to 10 (median 6).
+MAX_LENGTH = 4.2
+#: fraction of the fitted digit's box covered with ink (see coverage); MNIST's maximum is 0.76
+#: before thinning fat strokes, 99.9% of the digits measure less than 0.64.
 MAX_COVERAGE = 0.7
-MAX_LENGTH = 6.0
 
 # The network's own confidence (see predict_images): below these it says "not sure".
 MIN_PROBABILITY = 0.5
@@ -243,9 +257,9 @@ def shrink_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 def shrink(plane: Image.Image, max_side: int | None) -> FloatImage:
     """A one-band PIL image (modes L, I or F) as a float32 ``(h, w)`` array, area-averaged down
     so that its longer side is at most ``max_side``. Values are not rescaled."""
-    if plane.mode not in ("L", "F"):
-        plane = plane.convert("F")
     size = shrink_size(plane.width, plane.height, max_side)
+    if plane.mode != "F" and (size != plane.size or plane.mode != "L"):
+        plane = plane.convert("F")  # average in floating point, not in 8-bit steps
     if size != plane.size:
         plane = plane.resize(size, Image.Resampling.BOX, reducing_gap=3.0)
     return np.asarray(plane, dtype=np.float32)
@@ -383,31 +397,38 @@ def to_grey(image: ImageInput, max_side: int | None = None) -> FloatImage:
 def background_is_light(grey: FloatImage) -> bool:
     """Whether the paper is lighter than the ink, from a grey ``(h, w)`` image.
 
-    The background is what the border shows (its median); it is light when it lies above the
-    middle between the darkest and the lightest 1% of all pixels.
+    A plane ``a + b x + c y`` fitted to the grey levels (least squares) takes out a lighting
+    gradient; what is left is the background near 0 and the ink, a minority, far off on one
+    side. The ink is dark (the background light) when the darkest 0.5% of the residual lies
+    further from it than the lightest 0.5%.
     """
-    border = max(1, min(grey.shape) // 20)
-    edge = np.concatenate(
-        [
-            grey[:border].ravel(),
-            grey[-border:].ravel(),
-            grey[:, :border].ravel(),
-            grey[:, -border:].ravel(),
-        ]
-    )
-    lo, hi = np.percentile(grey, [1.0, 99.0])
-    return float(np.median(edge)) > (lo + hi) / 2.0
+    h, w = grey.shape
+    rows, cols = np.mgrid[0:h, 0:w]
+    design = np.stack([np.ones(h * w), rows.ravel() / h, cols.ravel() / w], axis=1)
+    values = grey.ravel().astype(np.float64)
+    coeffs = np.linalg.lstsq(design, values, rcond=None)[0]
+    residual = values - design @ coeffs
+    darkest, lightest = np.percentile(residual, [0.5, 99.5])
+    return bool(-darkest > lightest)
+
+
+def pixel_noise(grey: FloatImage) -> float:
+    """Standard deviation of the pixel noise of a ``(h, w)`` image, from the differences
+    between horizontal and vertical neighbours: 1.4826 * median |difference| / sqrt 2. Smooth
+    lighting and the few pixels on ink edges hardly change this median."""
+    if min(grey.shape) < 2:
+        return 0.0
+    diffs = np.concatenate([np.diff(grey, axis=0).ravel(), np.diff(grey, axis=1).ravel()])
+    return 1.4826 * float(np.median(np.abs(diffs))) / math.sqrt(2.0)
 
 
 def window_filter(image: FloatImage, size: int, reduce: str) -> FloatImage:
     """Grey dilation (``reduce="max"``) or erosion (``"min"``) of ``(h, w)`` with a size x size
-    square window, done separably (rows, then columns); the borders repeat the edge pixels."""
-    pad = size // 2
+    square window, done separably (rows, then columns), without padding: the result is
+    ``(h - size + 1, w - size + 1)``."""
     out = image
     for axis in (0, 1):
-        widths = [(0, 0), (0, 0)]
-        widths[axis] = (pad, pad)
-        windows = np.lib.stride_tricks.sliding_window_view(np.pad(out, widths, mode="edge"), size, axis)
+        windows = np.lib.stride_tricks.sliding_window_view(out, size, axis)
         out = windows.max(axis=-1) if reduce == "max" else windows.min(axis=-1)
     return out.astype(np.float32)
 
@@ -433,14 +454,21 @@ def estimate_background(grey: FloatImage, light: bool) -> FloatImage:
     """The paper's brightness without the ink, float32 with the shape of ``grey``.
 
     On a copy shrunk to ``LIGHTING_SIZE`` pixels, a grey closing (dilate then erode, for a light
-    background) or opening (for a dark one) with a window a quarter of the copy wide erases
-    every stroke narrower than that; a box blur smooths the result, which is scaled back up.
+    background) or opening (for a dark one) with a window half as wide as the copy erases every
+    stroke narrower than that; a box blur smooths the result, which is scaled back up. The copy
+    is first extended by point reflection at its borders, which continues a lighting gradient
+    beyond the edge (plain repetition would make the closing overestimate dark borders).
     """
     h, w = grey.shape
     small = shrink(Image.fromarray(grey, "F"), LIGHTING_SIZE)
     size = max(3, round(LIGHTING_WINDOW * max(small.shape)) | 1)
+    pad = size - 1  # two filters, each eating size // 2 pixels on every side
+    if min(small.shape) > pad:
+        padded = np.pad(small, pad, mode="reflect", reflect_type="odd")
+    else:
+        padded = np.pad(small, pad, mode="edge")
     first, second = ("max", "min") if light else ("min", "max")
-    estimate = window_filter(window_filter(small, size, first), size, second)
+    estimate = window_filter(window_filter(padded, size, first), size, second)
     estimate = box_blur(estimate, size // 2)
     if estimate.shape != grey.shape:
         up = Image.fromarray(estimate, "F").resize((w, h), Image.Resampling.BILINEAR)
@@ -824,20 +852,30 @@ def coverage(fitted: FloatImage) -> float:
     return float(np.count_nonzero(fitted > 0.5)) / area
 
 
-def stroke_length(fitted: FloatImage) -> float:
-    """Total stroke length of a fitted ``(h, w)`` digit in units of its longer side: the
-    ink's area divided by its stroke width. MNIST's digits measure 1 to 5."""
-    width = stroke_width(fitted)
+def stroke_length(crop: FloatImage) -> float:
+    """Total stroke length of a cropped digit ``(h, w)`` in units of its longer side: the ink's
+    area divided by its stroke width (so it does not depend on the resolution)."""
+    width = stroke_width(crop)
     if width == 0.0:
         return 0.0
-    return float(fitted.sum()) / width / max(fitted.shape)
+    return float(crop.sum()) / width / max(crop.shape)
 
 
-def check_ink(cleaned: Cleaned, box: tuple[int, int, int, int] | None) -> str | None:
+def check_ink(
+    cleaned: Cleaned, box: tuple[int, int, int, int] | None, noise: float
+) -> str | None:
     """Why a cleaned picture holds no digit, or None when it may. The rules: too little
-    contrast (blank, or a photo of nothing), too little ink, too many separate blobs (noise)."""
-    if cleaned.levels.contrast < MIN_CONTRAST:
+    contrast (blank, or a photo of nothing), ink hardly brighter than the ``noise`` (see
+    :func:`pixel_noise`, in the units of the flattened image), too little ink, too many
+    separate blobs (noise)."""
+    contrast = cleaned.levels.contrast
+    if contrast < MIN_CONTRAST:
         return "the picture is blank (too little contrast between ink and background)"
+    if contrast < MIN_SIGNAL_TO_NOISE * noise:
+        return (
+            f"the picture is noise (the marks stand out only {contrast / noise:.1f} times "
+            "the noise level)"
+        )
     if box is None or cleaned.ink_pixels < MIN_INK_PIXELS:
         return "there is too little ink to be a digit"
     if max(box[2] - box[0], box[3] - box[1]) < MIN_BOX_SIDE:
@@ -847,15 +885,19 @@ def check_ink(cleaned: Cleaned, box: tuple[int, int, int, int] | None) -> str | 
     return None
 
 
-def check_shape(fitted: FloatImage) -> str | None:
-    """Why a fitted digit ``(h, w)`` is not one, or None: ink covering most of its box (a blob
-    or a scribbled-over area) or strokes far longer than any digit's (a scribble)."""
+def check_shape(crop: FloatImage, fitted: FloatImage) -> str | None:
+    """Why a cropped digit ``(h, w)`` (before any thickness change) and its fitted version are
+    not a digit, or None: strokes as wide as a blob, strokes far longer than any digit's (a
+    scribble), or ink covering most of the box."""
+    width = stroke_width(crop) * BOX_SIZE / max(crop.shape)
+    if width > MAX_STROKE_WIDTH:
+        return f"the ink is a blob, not pen strokes ({width:.1f} pixels wide in the 20x20 box)"
+    length = stroke_length(crop)
+    if length > MAX_LENGTH:
+        return f"the strokes are {length:.1f} times as long as the box (a scribble, not a digit)"
     cover = coverage(fitted)
     if cover > MAX_COVERAGE:
         return f"the ink covers {cover:.0%} of its box (a blob or scribble, not a digit)"
-    length = stroke_length(fitted)
-    if length > MAX_LENGTH:
-        return f"the strokes are {length:.1f} times as long as the box (a scribble, not a digit)"
     return None
 
 
@@ -901,7 +943,8 @@ def prepare(image: ImageInput) -> Prepared:
             f"{cleaned.parts} part(s) kept of {cleaned.blobs} blob(s)",
         )
     )
-    reason = check_ink(cleaned, box)
+    noise = pixel_noise(grey) / (max(float(np.median(grey)), 0.05) if light else 1.0)
+    reason = check_ink(cleaned, box, noise)
     if reason is not None or box is None:
         return refuse(reason or "there is no ink", box)
     top, left, bottom, right = box
@@ -913,7 +956,7 @@ def prepare(image: ImageInput) -> Prepared:
     if abs(after - before) > 1e-6:
         note += f", adjusted to {after:.1f} px (MNIST's typical {MNIST_STROKE_WIDTH})"
     steps.append(Step("fitted", f"Scaled into {BOX_SIZE}x{BOX_SIZE}", fitted, note))
-    reason = check_shape(fitted)
+    reason = check_shape(crop, fitted)
     if reason is not None:
         return refuse(reason, box)
     pixels = center_by_mass(fitted)

@@ -27,6 +27,7 @@ from digitnet.training import EpochMetrics, TrainingConfig, train
 from digitnet.web.errors import ApiError
 
 BATCH_EVENTS_PER_SECOND = 4.0
+BATCH_EVENT_BURST = 12
 WEIGHT_PICTURES = 16
 MAX_RUNS_KEPT = 20
 FINAL_STATES = ("finished", "stopped", "failed")
@@ -186,14 +187,20 @@ class Run:
                     "weights": weight_pictures(net),
                 },
             )
-            last_batch = 0.0
+            # A token bucket: a short burst of batch events (so a quick run still draws a
+            # curve), then at most BATCH_EVENTS_PER_SECOND.
+            tokens, last_batch = float(BATCH_EVENT_BURST), time.monotonic()
 
             def on_batch(epoch: int, done: int, loss: float) -> None:
-                nonlocal last_batch
+                nonlocal tokens, last_batch
                 now = time.monotonic()
-                if now - last_batch < 1.0 / BATCH_EVENTS_PER_SECOND and done < total:
-                    return
+                tokens = min(
+                    BATCH_EVENT_BURST, tokens + (now - last_batch) * BATCH_EVENTS_PER_SECOND
+                )
                 last_batch = now
+                if tokens < 1.0:
+                    return
+                tokens -= 1.0
                 progress = (epoch - 1 + done / total) / s.epochs
                 self.publish(
                     "batch",

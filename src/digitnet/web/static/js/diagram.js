@@ -226,7 +226,7 @@ export class Diagram {
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
     ctx.fillStyle = "#9aa3b2";
-    ctx.fillText("784 inputs (28\u00d728)", gx + gridSize / 2, gy - 8);
+    ctx.fillText(gridSize > 150 ? "784 inputs (28\u00d728)" : "784 inputs", gx + gridSize / 2, gy - 8);
     for (let l = 1; l <= last; l++) {
       const L = layers[l];
       const x = pos[l][0].x;
@@ -236,7 +236,8 @@ export class Diagram {
       ctx.fillText(`${caption} (${L.size})`, x, top - 10);
       if (L.hidden > 0) {
         ctx.fillStyle = "#c7cdd8";
-        ctx.fillText(`+${L.hidden} hidden`, x, height - 6);
+        const note = room > 150 ? `${L.shown.length} most active shown, +${L.hidden} hidden` : `+${L.hidden} hidden`;
+        ctx.fillText(note, x, height - 6);
       }
     }
     ctx.textAlign = "left";

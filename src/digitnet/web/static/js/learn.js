@@ -52,7 +52,12 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
     ctx.fillStyle = s.color;
     ctx.lineWidth = s.width || 1.5;
     ctx.beginPath();
-    s.points.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+    // A third value starts a new segment when it changes (the running mean restarts each epoch).
+    s.points.forEach(([x, y, part], i) => {
+      const fresh = i === 0 || (part !== undefined && part !== s.points[i - 1][2]);
+      if (fresh) ctx.moveTo(X(x), Y(y));
+      else ctx.lineTo(X(x), Y(y));
+    });
     ctx.stroke();
     if (s.dots) {
       for (const [x, y] of s.points) {
@@ -179,7 +184,7 @@ export class Learn {
       this.showWeights(e.weights);
     });
     on("batch", (e) => {
-      this.batchPoints.push([e.progress * this.epochs, e.loss]);
+      this.batchPoints.push([e.progress * this.epochs, e.loss, e.epoch]);
       this.status.textContent = `Epoch ${e.epoch} of ${this.epochs}: ${e.done.toLocaleString()} of ${e.total.toLocaleString()} images, cost ${fmt(e.loss, 4)}`;
       this.drawCharts();
     });
@@ -263,7 +268,7 @@ export class Learn {
     const maxLoss = losses.length ? Math.max(...losses) * 1.05 : 1;
     const minLoss = losses.length ? Math.min(0, Math.min(...losses)) : 0;
     drawChart(this.lossCanvas, [
-      { label: "per mini-batches", color: "#60a5fa", points: this.batchPoints },
+      { label: "running mean in the epoch", color: "#60a5fa", points: this.batchPoints },
       { label: "per epoch", color: "#facc15", points: this.epochLoss, dots: true, width: 2 },
     ], { xMax: this.epochs, yMin: minLoss, yMax: maxLoss || 1 });
     this.lossCanvas.dataset.points = String(this.batchPoints.length + this.epochLoss.length);
