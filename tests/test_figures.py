@@ -18,9 +18,10 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from digitnet import Network, figures
-from digitnet.cli import evaluation, main
+from digitnet.cli import main
 from digitnet.data import load_mnist
 from digitnet.errors import DigitnetError
+from digitnet.metrics import evaluation
 from digitnet.training import TrainingConfig, train
 
 matplotlib.use("Agg")
@@ -364,6 +365,27 @@ def test_show_network_reads_a_picture(small_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "n.png"
     assert main(["show", "network", str(small_file), "--image", str(picture), "-o", str(out)]) == 0
     check_png(out)
+
+
+def test_show_network_refuses_a_picture_without_a_digit(
+    small_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("digitnet.preprocess")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (60, 60), 255).save(blank)
+    argv = [
+        "show",
+        "network",
+        str(small_file),
+        "--image",
+        str(blank),
+        "-o",
+        str(tmp_path / "n.png"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("digitnet: error: found no digit in") and err.count("\n") == 1
+    assert not (tmp_path / "n.png").exists()
 
 
 @pytest.mark.parametrize(

@@ -390,27 +390,9 @@ def _check_output_path(path: str) -> Any:
     return p
 
 
-def evaluation(net: Any, images: Any, labels: Any) -> dict[str, Any]:
-    """Test accuracy, accuracy per digit and the confusion matrix (rows: truth)."""
-    import numpy as np
-
-    predicted = net.predict(images)
-    labels = np.asarray(labels).astype(np.int64)
-    n_out = net.sizes[-1]
-    confusion = np.zeros((n_out, n_out), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
-    per_digit = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    return {
-        "accuracy": float(np.mean(predicted == labels)),
-        "images": len(labels),
-        "correct": int(np.sum(predicted == labels)),
-        "per_digit": [float(a) for a in per_digit],
-        "confusion": confusion.tolist(),
-    }
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitnet.data import load_mnist
+    from digitnet.metrics import evaluation
 
     net = _load(args.model)
     test = load_mnist(args.data_dir).test

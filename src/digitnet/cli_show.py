@@ -241,7 +241,10 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
                 raise DigitnetError(f"the image {image} does not exist")
             from digitnet.preprocess import prepare
 
-            pixels = prepare(image).pixels
+            prepared = prepare(image)
+            if not prepared.found:
+                raise DigitnetError(f"found no digit in {image}: {prepared.reason}")
+            pixels = prepared.pixels
         else:
             images, labels = _test_set(args.data_dir)
             index = 0 if args.test_index is None else args.test_index

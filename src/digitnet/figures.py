@@ -68,12 +68,12 @@ def _image_side(n_in: int) -> int:
     return side
 
 
-def _check_layer(net: Network, layer: int, *, hidden_only: bool = False) -> None:
-    last = net.num_layers - 2 if hidden_only else net.num_layers - 1
+def _check_layer(net: Network, layer: int) -> None:
+    last = net.num_layers - 1
     if not 1 <= layer <= last:
-        kind = "hidden layers" if hidden_only else "layers"
         raise DigitnetError(
-            f"layer {layer} does not exist: this network's {kind} are numbered 1 to {last}"
+            f"layer {layer} does not exist: this network's layers after the input are "
+            f"numbered 1 to {last}"
         )
 
 
@@ -184,8 +184,9 @@ def _grid_shape(n: int, width: float | None = None) -> tuple[int, int, float, fl
     """(rows, columns, width, height) of a grid of ``n`` square pictures with titles."""
     cell = 1.1 if n <= 36 else 0.9
     cols = math.ceil(math.sqrt(n))
-    if width is not None:
-        cols = max(cols, min(n, int(width // cell)))
+    if width is not None:  # as few rows as fit, then as few columns as those rows need
+        widest = max(cols, min(n, int(width / cell + 1e-9)))
+        cols = math.ceil(n / math.ceil(n / widest))
     rows = math.ceil(n / cols)
     width = max(cols * cell, 5.0) if width is None else width
     cell_w = width / cols
@@ -323,7 +324,7 @@ def network_diagram(
 
     any_more = any(len(shown[l]) < net.sizes[l] for l in range(1, net.num_layers))
     x_range = (-0.5, column_x[-1] + 4.3)
-    y_range = (-height / 2 - (2.0 if any_more else 0.6), height / 2 + 4.6)
+    y_range = (-height / 2 - (2.0 if any_more else 0.6), height / 2 + 4.3)
     inch = 0.42  # inches per data unit
     fig = Figure(figsize=(inch * (x_range[1] - x_range[0]), inch * (y_range[1] - y_range[0])))
     fig.patch.set_facecolor(BACKGROUND)
@@ -503,7 +504,7 @@ def network_diagram(
     ax.text(middle, y_range[1] - 0.5, title, ha="center", va="top", color="white", fontsize=12)
     ax.text(
         middle,
-        y_range[1] - 1.6,
+        y_range[1] - 1.4,
         f"neurons: black = 0, white = 1; the {top_connections} "
         "strongest connections into each layer: blue positive, red negative weight",
         ha="center",
@@ -586,7 +587,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Accuracy, accuracy per digit and confusion matrix (rows: truth) on the test set or the
     given images; the same numbers as ``digitnet evaluate``."""
-    from digitnet.cli import evaluation
+    from digitnet.metrics import evaluation
 
     x, y = _images_and_labels(images, labels)
     return evaluation(net, x, y)
@@ -974,7 +975,7 @@ def features(
     softmax = _is_softmax(net, layer)
 
     def caption(score: float, activation: float) -> str:
-        return f"p={activation:.2f}" if softmax else f"a={activation:.2f} z={score:.1f}"
+        return f"p={activation:.4f}" if softmax else f"a={activation:.2f} z={score:.1f}"
 
     pictures = traced_weights(net, layer)[idx]
 
@@ -1033,7 +1034,7 @@ def features(
                 fig.axes[-(2 + k_shown) + t].set_title(
                     head, fontsize=8, loc="left" if t == 2 else "center"
                 )
-    kind = "output" if layer == net.num_layers - 1 else f"hidden layer {layer}"
+    kind = "the output layer" if layer == net.num_layers - 1 else f"hidden layer {layer}"
     shown = "" if n == net.sizes[layer] else f" ({n} of {net.sizes[layer]:,} shown)"
     fig.suptitle(
         f"What the neurons of {kind} look for{shown}: the input that excites each most "

@@ -294,6 +294,12 @@ class Network:
 
         return load_network(path_or_name)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a network as a summary table and its first layer's weight pictures."""
+        from digitnet.figures import network_html
+
+        return network_html(self)
+
     def predict_image(self, image: str | Path | Image.Image | NDArray[Any]) -> Prediction:
         """Read a digit from any picture: a path, a PIL image or an array.
 

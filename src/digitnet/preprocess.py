@@ -74,6 +74,8 @@ LIGHTING_SIZE = 32
 LIGHTING_WINDOW = 0.5
 #: Background pixels above (median + NOISE_SIGMAS * robust standard deviation) count as ink.
 NOISE_SIGMAS = 4.0
+#: Pictures whose pixel noise is above this fraction of the ink's contrast get a median filter.
+NOISY = 0.02
 #: A connected blob of ink is kept if its area is at least this fraction of the largest blob's.
 SPECK_FRACTION = 0.1
 #: Pillow refuses larger images as decompression bombs; we say so in one sentence instead.
@@ -200,20 +202,27 @@ def open_image(source: str | Path | bytes | BinaryIO, max_side: int | None = Non
     image, a truncated or damaged one, or one too large to be safe (a decompression bomb).
     """
     name = describe(source)
-    if isinstance(source, str | Path):
-        path = Path(source)
-        if path.is_dir():
-            raise ImageError(f"{name} is a directory, not an image file.")
-        if not path.exists():
-            raise ImageError(f"{name} does not exist.")
-        try:
-            data: BinaryIO = io.BytesIO(path.read_bytes())
-        except OSError as exc:
-            raise ImageError(f"{name} cannot be read ({exc.strerror or exc}).") from None
-    elif isinstance(source, bytes | bytearray):
-        data = io.BytesIO(bytes(source))
-    else:
-        data = source
+    if isinstance(source, bytes | bytearray):
+        return decode(io.BytesIO(bytes(source)), name, max_side)
+    if not isinstance(source, str | Path):
+        return decode(source, name, max_side)
+    path = Path(source)
+    if path.is_dir():
+        raise ImageError(f"{name} is a directory, not an image file.")
+    if not path.exists():
+        raise ImageError(f"{name} does not exist.")
+    try:
+        with path.open("rb") as handle:
+            if path.stat().st_size == 0:
+                raise ImageError(f"{name} is empty (0 bytes), not an image.")
+            return decode(handle, name, max_side)
+    except OSError as exc:
+        raise ImageError(f"{name} cannot be read ({exc.strerror or exc}).") from None
+
+
+def decode(data: BinaryIO, name: str, max_side: int | None) -> Image.Image:
+    """Decode the image in an open binary file ``data`` (see :func:`open_image`); ``name`` is
+    used in error messages."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -241,9 +250,11 @@ def open_image(source: str | Path | bytes | BinaryIO, max_side: int | None = Non
             f"{name} is too large to open safely (more than {MAX_PIXELS // 1_000_000} million "
             "pixels), possibly a decompression bomb."
         ) from None
-    except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many kinds for bad data
+    except Exception as exc:  # Pillow's decoders raise many kinds of errors for bad data
         detail = str(exc).rstrip(".") or type(exc).__name__
-        raise ImageError(f"{name} is damaged or truncated and cannot be decoded ({detail}).") from None
+        raise ImageError(
+            f"{name} is damaged or truncated and cannot be decoded ({detail})."
+        ) from None
 
 
 def shrink_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -397,18 +408,19 @@ def to_grey(image: ImageInput, max_side: int | None = None) -> FloatImage:
 def background_is_light(grey: FloatImage) -> bool:
     """Whether the paper is lighter than the ink, from a grey ``(h, w)`` image.
 
-    A plane ``a + b x + c y`` fitted to the grey levels (least squares) takes out a lighting
-    gradient; what is left is the background near 0 and the ink, a minority, far off on one
-    side. The ink is dark (the background light) when the darkest 0.5% of the residual lies
-    further from it than the lightest 0.5%.
+    A plane ``a + b y + c x`` fitted (least squares, on a copy shrunk to ``LIGHTING_SIZE``) to
+    the grey levels takes out a lighting gradient; what is left is the background near 0 and the
+    ink, a minority, far off on one side. The ink is dark (the background light) when the
+    darkest 0.5% of the residual lies further from it than the lightest 0.5%.
     """
+    small = shrink(Image.fromarray(grey, "F"), LIGHTING_SIZE)
+    sh, sw = small.shape
+    rows, cols = np.mgrid[0:sh, 0:sw]
+    design = np.stack([np.ones(sh * sw), rows.ravel() / sh, cols.ravel() / sw], axis=1)
+    a, b, c = np.linalg.lstsq(design, small.ravel().astype(np.float64), rcond=None)[0]
     h, w = grey.shape
-    rows, cols = np.mgrid[0:h, 0:w]
-    design = np.stack([np.ones(h * w), rows.ravel() / h, cols.ravel() / w], axis=1)
-    values = grey.ravel().astype(np.float64)
-    coeffs = np.linalg.lstsq(design, values, rcond=None)[0]
-    residual = values - design @ coeffs
-    darkest, lightest = np.percentile(residual, [0.5, 99.5])
+    plane = a + b * (np.arange(h)[:, None] + 0.5) / h + c * (np.arange(w)[None, :] + 0.5) / w
+    darkest, lightest = np.percentile(grey - plane, [0.5, 99.5])
     return bool(-darkest > lightest)
 
 
@@ -446,8 +458,9 @@ def box_blur(image: FloatImage, radius: int) -> FloatImage:
         csum = np.cumsum(padded, axis=axis, dtype=np.float64)
         csum = np.concatenate([np.zeros_like(csum.take([0], axis=axis)), csum], axis=axis)
         n = out.shape[axis]
-        out = (csum.take(range(size, size + n), axis=axis) - csum.take(range(n), axis=axis)) / size
-    return out.astype(np.float32)
+        sums = csum.take(range(size, size + n), axis=axis) - csum.take(range(n), axis=axis)
+        out = (sums / size).astype(np.float32)
+    return out
 
 
 def estimate_background(grey: FloatImage, light: bool) -> FloatImage:
@@ -487,10 +500,8 @@ def flatten_lighting(grey: FloatImage, light: bool | None = None) -> FloatImage:
         light = background_is_light(grey)
     background = estimate_background(grey, light)
     if light:
-        flat = grey / np.maximum(background, np.float32(1e-3))
-    else:
-        flat = grey - background
-    return np.clip(flat, 0.0, 1.0).astype(np.float32)
+        return np.clip(grey / np.maximum(background, np.float32(1e-3)), 0.0, 1.0)
+    return np.clip(grey - background, 0.0, 1.0)
 
 
 def to_white_on_black(flat: FloatImage, light: bool | None = None) -> FloatImage:
@@ -505,16 +516,17 @@ def to_white_on_black(flat: FloatImage, light: bool | None = None) -> FloatImage
 def otsu_threshold(image: FloatImage) -> float:
     """Otsu's threshold of a 0..1 image: the level that best splits its histogram (256 bins)
     into two classes (the one with the largest between-class variance)."""
-    hist, edges = np.histogram(image, bins=256, range=(0.0, 1.0))
-    centers = (edges[:-1] + edges[1:]) / 2.0
-    weight = np.cumsum(hist).astype(np.float64)
+    bins = np.clip((image * 255.0 + 0.5).astype(np.int64), 0, 255)
+    hist = np.bincount(bins.ravel(), minlength=256).astype(np.float64)
+    levels = np.arange(256) / 255.0
+    weight = np.cumsum(hist)
     total = weight[-1]
-    mean = np.cumsum(hist * centers)
+    mean = np.cumsum(hist * levels)
     w0, w1 = weight, total - weight
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mean[-1] * w0 - mean * total) ** 2 / (w0 * w1)
     between = np.nan_to_num(between[:-1], nan=0.0, posinf=0.0)
-    return float(edges[int(np.argmax(between)) + 1])
+    return float((int(np.argmax(between)) + 0.5) / 255.0)
 
 
 @dataclass
@@ -593,7 +605,9 @@ def label_components(mask: Mask) -> Components:
     last = np.searchsorted(start_key, above + ends, side="right")
     counts = np.maximum(last - first, 0)
     run_a = np.repeat(np.arange(n), counts)
-    run_b = np.repeat(first, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    run_b = np.repeat(first, counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
     label = np.arange(n)
     while run_a.size:
         low = np.minimum(label[run_a], label[run_b])
@@ -626,11 +640,19 @@ def label_components(mask: Mask) -> Components:
 
 
 def dilate_mask(mask: Mask, radius: int) -> Mask:
-    """Boolean ``(h, w)`` mask grown by ``radius`` pixels in every direction (square)."""
-    if radius < 1:
-        return mask
-    grown = Image.fromarray(mask.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(2 * radius + 1))
-    return np.asarray(grown) > 0
+    """Boolean ``(h, w)`` mask grown by ``radius`` pixels in every direction (a square)."""
+    out = mask
+    for axis in (0, 1):
+        grown = out.copy()
+        n = out.shape[axis]
+        for step in range(1, min(radius, n - 1) + 1):
+            ahead = [slice(None), slice(None)]
+            behind = [slice(None), slice(None)]
+            ahead[axis], behind[axis] = slice(step, None), slice(None, n - step)
+            grown[tuple(behind)] |= out[tuple(ahead)]
+            grown[tuple(ahead)] |= out[tuple(behind)]
+        out = grown
+    return out
 
 
 @dataclass
@@ -668,17 +690,18 @@ def keep_digit_parts(components: Components) -> NDArray[np.bool_]:
     return keep
 
 
-def clean_ink(image: FloatImage) -> Cleaned:
-    """Threshold and denoise a white-on-black ``(h, w)`` image.
+def clean_ink(image: FloatImage, noise: float = 0.0) -> Cleaned:
+    """Threshold and denoise a white-on-black ``(h, w)`` image with pixel noise ``noise``.
 
-    The contrast is stretched (noise floor -> 0, ink -> 1, see :func:`measure_ink`), ink blobs
+    The contrast is stretched (noise floor -> 0, ink -> 1, see :func:`measure_ink`) and, if the
+    noise is above ``NOISY`` times the contrast, smoothed with a 3x3 median filter; ink blobs
     are the 8-connected components of the pixels above 0.5, and only the digit's blobs (see
     :func:`keep_digit_parts`) are kept, together with the faint anti-aliased pixels within two
     pixels of them. Everything else becomes 0.
     """
     levels = measure_ink(image)
     stretched = stretch_contrast(image, levels)
-    if image.size > 64 * 64:  # large pictures: a 3x3 median removes salt-and-pepper noise
+    if noise > NOISY * levels.contrast:  # a 3x3 median removes salt-and-pepper noise
         smooth = Image.fromarray(stretched, "F").filter(ImageFilter.MedianFilter(3))
         stretched = np.asarray(smooth, dtype=np.float32)
     mask = stretched > 0.5
@@ -770,13 +793,10 @@ def adjust_thickness(crop: FloatImage, size: int = BOX_SIZE) -> tuple[FloatImage
     target = MNIST_STROKE_WIDTH if before < low else THIN_TARGET
     k = round((target * long_side - size * width) / (2 * size - 2 * target))
     k = max(k, -int(width / 2 - 1)) if k < 0 else k  # never erode a stroke away
-    if k > 0:
-        padded = np.pad(crop, k)
-        filt: ImageFilter.Filter = ImageFilter.MaxFilter(2 * k + 1)
-        crop = crop_to_ink(np.asarray(Image.fromarray(padded, "F").filter(filt), np.float32))
-    elif k < 0:
-        filt = ImageFilter.MinFilter(-2 * k + 1)
-        crop = crop_to_ink(np.asarray(Image.fromarray(crop, "F").filter(filt), np.float32))
+    if k > 0:  # grey dilation: every pixel takes the brightest value within k pixels
+        crop = crop_to_ink(window_filter(np.pad(crop, 2 * k), 2 * k + 1, "max"))
+    elif k < 0:  # grey erosion: the darkest value within -k pixels (outside counts as black)
+        crop = crop_to_ink(window_filter(np.pad(crop, -k), -2 * k + 1, "min"))
     after = stroke_width(crop) * size / max(crop.shape)
     return crop, before, after
 
@@ -861,9 +881,7 @@ def stroke_length(crop: FloatImage) -> float:
     return float(crop.sum()) / width / max(crop.shape)
 
 
-def check_ink(
-    cleaned: Cleaned, box: tuple[int, int, int, int] | None, noise: float
-) -> str | None:
+def check_ink(cleaned: Cleaned, box: tuple[int, int, int, int] | None, noise: float) -> str | None:
     """Why a cleaned picture holds no digit, or None when it may. The rules: too little
     contrast (blank, or a photo of nothing), ink hardly brighter than the ``noise`` (see
     :func:`pixel_noise`, in the units of the flattened image), too little ink, too many
@@ -932,7 +950,8 @@ def prepare(image: ImageInput) -> Prepared:
             "inverted (light background)" if light else "kept (already dark background)",
         )
     )
-    cleaned = clean_ink(bright)
+    noise = pixel_noise(grey) / (max(float(np.median(grey)), 0.05) if light else 1.0)
+    cleaned = clean_ink(bright, noise)
     box = find_digit_box(cleaned.image)
     steps.append(
         Step(
@@ -943,7 +962,6 @@ def prepare(image: ImageInput) -> Prepared:
             f"{cleaned.parts} part(s) kept of {cleaned.blobs} blob(s)",
         )
     )
-    noise = pixel_noise(grey) / (max(float(np.median(grey)), 0.05) if light else 1.0)
     reason = check_ink(cleaned, box, noise)
     if reason is not None or box is None:
         return refuse(reason or "there is no ink", box)
@@ -1020,19 +1038,26 @@ def make_prediction(prepared: Prepared, outputs: NDArray[np.floating]) -> Predic
     )
 
 
-def predict_images(net: Network, images: Sequence[ImageInput]) -> list[Prediction]:
-    """Prepare every picture and read them with one batched forward pass of ``net``.
+def predict_prepared(net: Network, prepared: Sequence[Prepared]) -> list[Prediction]:
+    """Read already prepared pictures with one batched forward pass of ``net``.
 
-    Pictures without a digit are still fed (as a black image) but get ``digit=None``.
-    ImageError from an unreadable picture propagates (call :func:`predict_image` per picture to
-    handle them one by one).
+    Pictures without a digit are still fed (as the black image in their ``pixels``) but get
+    ``digit=None``.
     """
-    prepared = [prepare(image) for image in images]
     if not prepared:
         return []
     batch = np.stack([p.pixels.reshape(-1) for p in prepared])
     outputs = np.asarray(net.predict_proba(batch))
     return [make_prediction(p, o) for p, o in zip(prepared, outputs, strict=True)]
+
+
+def predict_images(net: Network, images: Sequence[ImageInput]) -> list[Prediction]:
+    """Prepare every picture and read them with one batched forward pass of ``net``.
+
+    ImageError from an unreadable picture propagates (prepare the pictures one by one and use
+    :func:`predict_prepared` to handle them separately).
+    """
+    return predict_prepared(net, [prepare(image) for image in images])
 
 
 def predict_image(net: Network, image: ImageInput) -> Prediction:

@@ -91,8 +91,12 @@ def jitter_strokes(strokes: list[Stroke], rng: np.random.Generator) -> list[Stro
 
 
 def draw_strokes(
-    draw: ImageDraw.ImageDraw, strokes: list[Stroke], origin: Point, scale: float, width: int,
-    fill: int
+    draw: ImageDraw.ImageDraw,
+    strokes: list[Stroke],
+    origin: Point,
+    scale: float,
+    width: int,
+    fill: int,
 ) -> None:
     """Draw strokes given around (0, 0) in units of ``scale`` pixels, centred on ``origin``,
     with a round pen ``width`` pixels wide (round caps and joints)."""
@@ -102,6 +106,24 @@ def draw_strokes(
         draw.line(pts, fill=fill, width=width, joint="curve")
         for x, y in pts:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
+
+
+def render_strokes(
+    strokes: list[Stroke],
+    size: int,
+    center: Point,
+    height: float,
+    pen: float,
+    invert: bool = False,
+) -> Image.Image:
+    """Strokes (from :func:`jitter_strokes`, around (0, 0)) drawn on a greyscale ("L") ``size``
+    x ``size`` canvas: the digit ``height`` pixels high with its (0, 0) at pixel ``center``,
+    round pen ``pen`` times the height wide; black on white, or white on black if ``invert``."""
+    background, ink = (0, 255) if invert else (255, 0)
+    image = Image.new("L", (size, size), background)
+    width = max(1, round(pen * height))
+    draw_strokes(ImageDraw.Draw(image), strokes, center, height, width, ink)
+    return image
 
 
 def stroke_digit(
@@ -124,10 +146,7 @@ def stroke_digit(
     margin = pen * height
     cx = rng.uniform(margin - lo[0], max(margin - lo[0], size - margin - hi[0]))
     cy = rng.uniform(margin - lo[1], max(margin - lo[1], size - margin - hi[1]))
-    background, ink = (0, 255) if invert else (255, 0)
-    image = Image.new("L", (size, size), background)
-    draw_strokes(ImageDraw.Draw(image), strokes, (cx, cy), height, max(1, round(pen * height)), ink)
-    return image
+    return render_strokes(strokes, size, (cx, cy), height, pen, invert)
 
 
 # ----------------------------------------------------------------------------------- fonts

@@ -40,7 +40,7 @@ class RunSettings:
     layers: list[int]
     hidden_activation: str = "sigmoid"
     output_activation: str = "sigmoid"
-    init: str = "normal"
+    init: str = "xavier"
     cost: str = "cross_entropy"
     optimizer: str = "adam"
     learning_rate: float = 0.005

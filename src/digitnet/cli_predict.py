@@ -1,0 +1,202 @@
+"""``digitnet predict IMAGE...``: read the digit in pictures from the command line.
+
+Every picture goes through MNIST-style preprocessing (:mod:`digitnet.preprocess`), then the
+network. One line per picture::
+
+    seven.png: 7 (97.1%)  runners-up: 1 1.5%, 9 0.8%
+    blank.png: no digit found (the picture is blank (too little contrast ...))
+
+A picture that cannot be read prints one sentence to stderr; the others are still answered and
+the exit code is 2 (0 when every picture could be read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from digitnet.errors import DigitnetError, ImageError
+
+SHOW_INPUT_HELP = (
+    "save the 28x28 image the network saw as PNG. With one IMAGE, OUT is the file to write. "
+    "With several, OUT is a folder (created if needed) that gets one NAME.png per image, NAME "
+    "being the image's file name without its extension (NAME-2.png, ... when two images share "
+    "a name); or OUT is a file name pattern with {name} and/or {index} (1, 2, ...), e.g. "
+    "'seen/{index}-{name}.png'"
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``predict`` sub-command."""
+    p = subparsers.add_parser(
+        "predict",
+        help="read the digit in pictures (PNG, JPEG, BMP, GIF, TIFF, WebP)",
+        description="Read the handwritten (or drawn, typeset, photographed) digit in each "
+        "picture. Each picture is turned into the 28x28 image MNIST's authors would have made "
+        "from it (grey, lighting flattened, white on black, cropped, scaled into 20x20, "
+        "centred by mass) and fed to the network. Prints the digit, its probability (the "
+        "output activations divided by their sum) and the runners-up, or 'no digit found' "
+        "with the reason. Pictures that cannot be read are reported on stderr; the others "
+        "are still answered, and the exit code is then 2.",
+    )
+    p.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="picture files to read; '-' reads one picture from standard input",
+    )
+    p.add_argument(
+        "-m",
+        "--model",
+        default=None,
+        metavar="MODEL",
+        help="model file, or a shipped network: video (default) or wide",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list with one object per picture instead of text",
+    )
+    p.add_argument("--show-input", default=None, metavar="OUT", help=SHOW_INPUT_HELP)
+
+
+def read_source(name: str) -> str | bytes:
+    """What to prepare for an IMAGE argument: the path, or the bytes of stdin for '-'."""
+    return sys.stdin.buffer.read() if name == "-" else name
+
+
+def input_paths(images: list[str], out: str) -> list[Path]:
+    """Where ``--show-input OUT`` saves the input of each image (see ``SHOW_INPUT_HELP``)."""
+    stems = [Path(name).stem if name != "-" else "stdin" for name in images]
+    if "{" in out:
+        return [Path(out.format(name=stem, index=i)) for i, stem in enumerate(stems, start=1)]
+    if len(images) == 1 and not out.endswith(("/", "\\")) and not Path(out).is_dir():
+        return [Path(out)]
+    folder = Path(out)
+    paths: list[Path] = []
+    seen: dict[str, int] = {}
+    for stem in stems:
+        seen[stem] = seen.get(stem, 0) + 1
+        suffix = "" if seen[stem] == 1 else f"-{seen[stem]}"
+        paths.append(folder / f"{stem}{suffix}.png")
+    return paths
+
+
+def save_input(pixels: np.ndarray, path: Path) -> None:
+    """Save a float (28, 28) image in 0..1 as an 8-bit greyscale PNG (parent folders made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = Image.fromarray(np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8), "L")
+    image.save(path, format="PNG")
+
+
+def percent(p: float) -> str:
+    """A probability as a percentage with one decimal, e.g. ``97.1%``."""
+    return f"{100.0 * p:.1f}%"
+
+
+def text_line(name: str, prediction: Any) -> str:
+    """The line printed for one picture's :class:`~digitnet.preprocess.Prediction`."""
+    if prediction.digit is None:
+        return f"{name}: no digit found ({prediction.prepared.reason})"
+    runners = ", ".join(f"{d} {percent(p)}" for d, p in prediction.ranking[1:3])
+    guess = f"{prediction.digit} ({percent(prediction.probability)})"
+    if not prediction.confident:
+        guess = f"{prediction.digit}? ({percent(prediction.probability)}, not sure)"
+    return f"{name}: {guess}  runners-up: {runners}"
+
+
+def json_entry(name: str, prediction: Any, saved: Path | None) -> dict[str, Any]:
+    """The JSON object for one picture that could be read."""
+    return {
+        "image": name,
+        "digit": prediction.digit,
+        "probability": round(prediction.probability, 6),
+        "confident": prediction.confident,
+        "found": prediction.prepared.found,
+        "reason": prediction.prepared.reason,
+        "runners_up": [
+            {"digit": d, "probability": round(p, 6)} for d, p in prediction.ranking[1:3]
+        ],
+        "probabilities": [round(p, 6) for p in prediction.probabilities],
+        "input": str(saved) if saved is not None else None,
+        "error": None,
+    }
+
+
+def error_entry(name: str, message: str) -> dict[str, Any]:
+    """The JSON object for a picture that could not be read: the same keys, no answer."""
+    return {
+        "image": name,
+        "digit": None,
+        "probability": None,
+        "confident": False,
+        "found": False,
+        "reason": None,
+        "runners_up": [],
+        "probabilities": [],
+        "input": None,
+        "error": message,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``digitnet predict``; return the exit code (2 if any picture failed, else 0)."""
+    from digitnet.modelfile import load_network
+    from digitnet.preprocess import Prepared, predict_prepared, prepare
+
+    try:
+        net = load_network(args.model or "video")
+    except DigitnetError as exc:
+        print(f"digitnet: error: {exc}", file=sys.stderr)
+        return 2
+    images: list[str] = list(args.images)
+    if images.count("-") > 1:
+        print("digitnet: error: standard input ('-') can be read only once.", file=sys.stderr)
+        return 2
+    errors: dict[int, str] = {}
+    prepared: dict[int, Prepared] = {}
+    for i, name in enumerate(images):
+        try:
+            prepared[i] = prepare(read_source(name))
+        except ImageError as exc:
+            errors[i] = str(exc)
+    readable = sorted(prepared)
+    predictions = dict(
+        zip(readable, predict_prepared(net, [prepared[i] for i in readable]), strict=True)
+    )
+    saved: dict[int, Path] = {}
+    if args.show_input:
+        try:
+            targets = input_paths(images, args.show_input)
+        except (KeyError, IndexError, ValueError):
+            print(
+                f"digitnet: error: the --show-input pattern {args.show_input!r} may only use "
+                "{name} and {index}.",
+                file=sys.stderr,
+            )
+            return 2
+        for i in readable:
+            try:
+                save_input(prepared[i].pixels, targets[i])
+                saved[i] = targets[i]
+            except (OSError, ValueError) as exc:
+                errors[i] = f"cannot write {targets[i]} ({exc})."
+    entries: list[dict[str, Any]] = []
+    for i, name in enumerate(images):
+        label = "stdin" if name == "-" else name
+        if i in errors:
+            print(f"digitnet: error: {errors[i]}", file=sys.stderr)
+            entries.append(error_entry(label, errors[i]))
+        elif args.json:
+            entries.append(json_entry(label, predictions[i], saved.get(i)))
+        else:
+            print(text_line(label, predictions[i]))
+    if args.json:
+        print(json.dumps(entries, indent=2))
+    return 2 if errors else 0
