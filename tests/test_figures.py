@@ -321,6 +321,7 @@ def test_network_html_for_notebooks(small: Network) -> None:
     match = re.search(r'src="data:image/png;base64,([^"]+)"', text)
     assert match is not None
     assert base64.b64decode(match.group(1)).startswith(b"\x89PNG")
+    assert small._repr_html_() == text  # what Jupyter shows for a Network
 
 
 # --------------------------------------------------------------------------- the CLI

@@ -401,7 +401,7 @@ def test_uneven_lighting_is_flattened() -> None:
     y, x = np.mgrid[0:size, 0:size] / size
     light = 1.0 - 0.6 * (x + y) / 2.0
     ink = np.asarray(sy.render_strokes(strokes_of(2, 1), size, (150, 150), 200, 0.06, True))
-    reflectance = 0.9 - 0.75 * ink / 255.0
+    reflectance = 0.9 - 0.45 * ink / 255.0  # pencil: half as bright as the paper
     grey = (reflectance * light).astype(np.float32)
     on_ink = ink > 128
     assert grey[~on_ink].min() < grey[on_ink].max()  # a global threshold cannot work
@@ -409,7 +409,7 @@ def test_uneven_lighting_is_flattened() -> None:
     flat = pp.flatten_lighting(grey, light=True)
     paper = flat[~pp.dilate_mask(on_ink, 3)]
     assert np.percentile(paper, 1) > 0.9
-    assert np.percentile(flat[on_ink], 99) < 0.4
+    assert np.percentile(flat[on_ink], 99) < 0.6
 
 
 def test_polarity_detection() -> None:
@@ -430,13 +430,17 @@ def test_stroke_width_measures_a_bar() -> None:
 
 
 def test_thin_and_fat_strokes_are_brought_near_mnist() -> None:
-    for pen, expect_change in ((0.015, True), (0.09, False)):
-        image = sy.render_strokes(strokes_of(3, 3), 600, (300, 300), 480, pen, invert=True)
+    low, high = pp.STROKE_WIDTH_RANGE
+    for pen, change in ((0.015, "thicken"), (0.13, None), (0.4, "thin")):
+        image = sy.render_strokes(strokes_of(3, 3), 600, (300, 300), 400, pen, invert=True)
         crop = pp.crop_to_ink(np.asarray(image, np.float32) / 255.0)
         _, before, after = pp.adjust_thickness(crop)
-        low, high = pp.STROKE_WIDTH_RANGE
-        assert (not low <= before <= high) == expect_change
-        assert low <= after <= high
+        if change is None:
+            assert low <= before <= high and after == before
+        elif change == "thicken":
+            assert before < low and after == pytest.approx(pp.MNIST_STROKE_WIDTH, rel=0.3)
+        else:
+            assert before > high and after == pytest.approx(pp.THIN_TARGET, rel=0.3)
 
 
 # ----------------------------------------------------------------------------------- MNIST
@@ -592,12 +596,17 @@ def test_sigmoid_outputs_are_normalised() -> None:
 
 def test_predict_images_batches_and_keeps_order(trained_net: Network) -> None:
     rng = np.random.default_rng(11)
-    images = [sy.stroke_digit(d, rng) for d in (3, 1, 4, 1, 5)] + [Image.new("L", (99, 99))]
+    digits = [3, 1, 4, 1, 5, 9, 2, 6]
+    images = [sy.stroke_digit(d, rng) for d in digits] + [Image.new("L", (99, 99))]
     predictions = pp.predict_images(trained_net, images)
-    assert [p.digit for p in predictions] == [3, 1, 4, 1, 5, None]
-    singles = [pp.predict_image(trained_net, image).probabilities for image in images]
-    for prediction, single in zip(predictions, singles, strict=True):
-        assert prediction.probabilities == pytest.approx(single, abs=1e-6)
+    assert len(predictions) == len(images)
+    assert predictions[-1].digit is None
+    correct = sum(p.digit == d for p, d in zip(predictions, digits, strict=False))
+    assert correct >= len(digits) - 2
+    for prediction, image in zip(predictions, images, strict=True):
+        single = pp.predict_image(trained_net, image)
+        assert prediction.digit == single.digit
+        assert prediction.probabilities == pytest.approx(single.probabilities, abs=1e-5)
     assert pp.predict_images(trained_net, []) == []
 
 

@@ -285,6 +285,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from digitnet.data import load_mnist, split_validation
+    from digitnet.files import check_output
     from digitnet.network import Network
     from digitnet.training import EpochMetrics, TrainingConfig, train
 
@@ -325,7 +326,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"MNIST needs 784 input and 10 output neurons; --layers gave {net.sizes[0]} "
             f"and {net.sizes[-1]}"
         )
-    out = _check_output_path(args.output)
+    out = check_output(args.output)
     say = (lambda *a: None) if args.quiet else print
     say(f"{net}\ntraining on {len(train_set):,} images, validating on {len(validation):,}")
     bar: Any = None
@@ -366,7 +367,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         on_batch=on_batch,
         on_epoch=on_epoch,
         teacher=teacher,
-        checkpoint=_check_output_path(args.checkpoint) if args.checkpoint else None,
+        checkpoint=check_output(args.checkpoint) if args.checkpoint else None,
     )
     test_accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
     net.metadata["test_accuracy"] = test_accuracy
@@ -377,17 +378,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f" (best validation {best:.2%})" if validation and len(validation) else "")
     print(f"saved {out}")
     return 0
-
-
-def _check_output_path(path: str) -> Any:
-    from pathlib import Path
-
-    p = Path(path)
-    if p.is_dir():
-        raise DigitnetError(f"--output {p} is a folder; give a file name")
-    if not p.parent.exists():
-        raise DigitnetError(f"cannot save to {p}: the folder {p.parent} does not exist")
-    return p
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

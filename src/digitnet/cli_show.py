@@ -195,18 +195,10 @@ def add_parser(subparsers: Any) -> None:
 
 def _output(path: str | None, default: str, suffixes: tuple[str, ...]) -> Path:
     """The output path, checked before any work is done."""
-    out = Path(path if path is not None else default)
-    if out.suffix.lower() not in suffixes:
-        kinds = " or ".join(suffixes)
-        raise DigitnetError(
-            f"cannot write {out.name}: the output must end in {kinds}, "
-            f"not {out.suffix or 'nothing'}"
-        )
-    if out.is_dir():
-        raise DigitnetError(f"--output {out} is a folder; give a file name")
-    if not out.parent.exists():
-        raise DigitnetError(f"cannot write {out}: the folder {out.parent} does not exist")
-    return out
+    from digitnet.files import check_output
+
+    kind = "report" if suffixes == (".html",) else "picture"
+    return check_output(path if path is not None else default, suffixes, kind)
 
 
 def _test_set(data_dir: str | None) -> tuple[Any, Any]:

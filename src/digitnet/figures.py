@@ -25,8 +25,6 @@ import base64
 import html
 import io
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from numpy.typing import ArrayLike, NDArray
 
 from digitnet.errors import DigitnetError
+from digitnet.files import atomic_write, check_output
 from digitnet.network import Network
 
 WEIGHT_CMAP = "RdBu"  # low (negative) red, high (positive) blue, white at zero
@@ -1055,26 +1054,9 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Pat
     is either complete or untouched. Raises :class:`DigitnetError` for another extension or
     a missing folder.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise DigitnetError(
-            f"cannot write {path.name}: pictures are saved as .png or .svg, not "
-            f"{suffix or 'a file without extension'}"
-        )
-    if path.is_dir():
-        raise DigitnetError(f"{path} is a folder; give a file name such as {path / 'figure.png'}")
-    if not path.parent.exists():
-        raise DigitnetError(f"cannot write {path}: the folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            _render(fig, out, suffix[1:], dpi)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path = check_output(path, FORMATS, "picture")
+    with atomic_write(path) as tmp, open(tmp, "wb") as out:
+        _render(fig, out, path.suffix.lower()[1:], dpi)
     return path
 
 

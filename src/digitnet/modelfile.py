@@ -11,8 +11,6 @@ complete or absent.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,8 @@ import numpy as np
 
 from digitnet import __version__
 from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from digitnet.errors import ModelFileError
+from digitnet.errors import DigitnetError, ModelFileError
+from digitnet.files import atomic_write, check_output
 from digitnet.network import DTYPE, Network
 
 FORMAT = "digitnet-model"
@@ -50,13 +49,10 @@ def save_network(net: Network, path: str | Path, metadata: dict[str, Any] | None
     """
     from safetensors.numpy import save_file
 
-    path = Path(path)
-    if path.is_dir():
-        raise ModelFileError(
-            f"{path} is a folder; give a file name such as {path / 'model.safetensors'}"
-        )
-    if not path.parent.exists():
-        raise ModelFileError(f"cannot save {path}: the folder {path.parent} does not exist")
+    try:
+        path = check_output(path, what="model file")
+    except DigitnetError as exc:
+        raise ModelFileError(str(exc)) from None
     extra = {**net.metadata, **(metadata or {})}
     header: dict[str, str] = {
         "format": FORMAT,
@@ -78,17 +74,8 @@ def save_network(net: Network, path: str | Path, metadata: dict[str, Any] | None
     for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
         tensors[f"weights.{i}"] = np.ascontiguousarray(w, dtype=DTYPE)
         tensors[f"biases.{i}"] = np.ascontiguousarray(b, dtype=DTYPE)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        save_file(tensors, tmp, metadata=header)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it 0600; give it a new file's permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp:
+        save_file(tensors, str(tmp), metadata=header)
     return path
 
 

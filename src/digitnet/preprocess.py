@@ -414,13 +414,12 @@ def background_is_light(grey: FloatImage) -> bool:
     darkest 0.5% of the residual lies further from it than the lightest 0.5%.
     """
     small = shrink(Image.fromarray(grey, "F"), LIGHTING_SIZE)
-    sh, sw = small.shape
-    rows, cols = np.mgrid[0:sh, 0:sw]
-    design = np.stack([np.ones(sh * sw), rows.ravel() / sh, cols.ravel() / sw], axis=1)
-    a, b, c = np.linalg.lstsq(design, small.ravel().astype(np.float64), rcond=None)[0]
+    a, b, c = fit_plane(small)
     h, w = grey.shape
-    plane = a + b * (np.arange(h)[:, None] + 0.5) / h + c * (np.arange(w)[None, :] + 0.5) / w
-    darkest, lightest = np.percentile(grey - plane, [0.5, 99.5])
+    scale_rows, scale_cols = small.shape[0] / h, small.shape[1] / w
+    rows = (np.arange(h)[:, None] + 0.5) * scale_rows - 0.5
+    cols = (np.arange(w)[None, :] + 0.5) * scale_cols - 0.5
+    darkest, lightest = np.percentile(grey - (a + b * rows + c * cols), [0.5, 99.5])
     return bool(-darkest > lightest)
 
 
@@ -436,12 +435,22 @@ def pixel_noise(grey: FloatImage) -> float:
 
 def window_filter(image: FloatImage, size: int, reduce: str) -> FloatImage:
     """Grey dilation (``reduce="max"``) or erosion (``"min"``) of ``(h, w)`` with a size x size
-    square window, done separably (rows, then columns), without padding: the result is
-    ``(h - size + 1, w - size + 1)``."""
+    square window, without padding: the result is ``(h - size + 1, w - size + 1)``.
+
+    Done separably (down the columns, then along the rows), and along each axis by doubling:
+    the extreme over windows of 1, 2, 4, ... pixels, until two overlapping windows of the
+    largest such length p cover ``size`` pixels (the extreme over [i, i + size) is the extreme
+    of the windows starting at i and at i + size - p).
+    """
+    pick = np.maximum if reduce == "max" else np.minimum
     out = image
-    for axis in (0, 1):
-        windows = np.lib.stride_tricks.sliding_window_view(out, size, axis)
-        out = windows.max(axis=-1) if reduce == "max" else windows.min(axis=-1)
+    for _ in range(2):
+        span = 1
+        while span * 2 <= size:
+            out = pick(out[:-span], out[span:])
+            span *= 2
+        n = out.shape[0]
+        out = pick(out[: n - (size - span)], out[size - span :]).T
     return out.astype(np.float32)
 
 
@@ -451,15 +460,45 @@ def box_blur(image: FloatImage, radius: int) -> FloatImage:
         return image
     size = 2 * radius + 1
     out = image
-    for axis in (0, 1):
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (radius, radius)
-        padded = np.pad(out, pad, mode="edge")
-        csum = np.cumsum(padded, axis=axis, dtype=np.float64)
-        csum = np.concatenate([np.zeros_like(csum.take([0], axis=axis)), csum], axis=axis)
-        n = out.shape[axis]
-        sums = csum.take(range(size, size + n), axis=axis) - csum.take(range(n), axis=axis)
-        out = (sums / size).astype(np.float32)
+    for _ in range(2):  # down the columns, then (transposed) along the rows
+        n = out.shape[0]
+        padded = np.concatenate([out[:1].repeat(radius, 0), out, out[-1:].repeat(radius, 0)])
+        csum = np.zeros((n + size, out.shape[1]), np.float64)
+        np.cumsum(padded, axis=0, out=csum[1:])
+        out = ((csum[size:] - csum[:n]) / size).astype(np.float32).T
+    return out
+
+
+def fit_plane(values: FloatImage, mask: Mask | None = None) -> tuple[float, float, float]:
+    """Least-squares plane ``a + b * row + c * column`` through the pixels of ``values`` (h, w)
+    (only those where ``mask`` is True, if given); returns (a, b, c). Solves the 3x3 normal
+    equations (with a least-squares solve when they are singular: one row or column)."""
+    rows, cols = np.nonzero(np.ones(values.shape, np.bool_) if mask is None else mask)
+    v = values[rows, cols].astype(np.float64)
+    r, c = rows.astype(np.float64), cols.astype(np.float64)
+    n, sr, sc = float(len(v)), r.sum(), c.sum()
+    normal = np.array([[n, sr, sc], [sr, r @ r, r @ c], [sc, r @ c, c @ c]])
+    rhs = np.array([v.sum(), r @ v, c @ v])
+    try:
+        a, b, c_ = np.linalg.solve(normal, rhs)
+    except np.linalg.LinAlgError:  # one row or one column of pixels
+        a, b, c_ = np.linalg.lstsq(normal, rhs, rcond=None)[0]
+    return float(a), float(b), float(c_)
+
+
+def extend_with_plane(small: FloatImage, pad: int, light: bool) -> FloatImage:
+    """``small`` (h, w) surrounded by ``pad`` pixels on every side that continue the lighting: a
+    plane fitted to the paper (the half of the pixels on the background's side of a first fit,
+    so the ink hardly pulls it). Shape ``(h + 2 pad, w + 2 pad)``."""
+    h, w = small.shape
+    a, b, c = fit_plane(small)
+    residual = small - (a + b * np.arange(h)[:, None] + c * np.arange(w)[None, :])
+    median = np.median(residual)
+    a, b, c = fit_plane(small, residual >= median if light else residual <= median)
+    rows = np.arange(-pad, h + pad)[:, None]
+    cols = np.arange(-pad, w + pad)[None, :]
+    out = (a + b * rows + c * cols).astype(np.float32)
+    out[pad : pad + h, pad : pad + w] = small
     return out
 
 
@@ -469,20 +508,21 @@ def estimate_background(grey: FloatImage, light: bool) -> FloatImage:
     On a copy shrunk to ``LIGHTING_SIZE`` pixels, a grey closing (dilate then erode, for a light
     background) or opening (for a dark one) with a window half as wide as the copy erases every
     stroke narrower than that; a box blur smooths the result, which is scaled back up. The copy
-    is first extended by point reflection at its borders, which continues a lighting gradient
-    beyond the edge (plain repetition would make the closing overestimate dark borders).
+    is first extended beyond its borders by the lighting's plane (see
+    :func:`extend_with_plane`): repeating the border pixels instead would make the closing
+    overestimate the paper along a dark border. The estimate is kept within the copy's range of
+    grey levels.
     """
     h, w = grey.shape
     small = shrink(Image.fromarray(grey, "F"), LIGHTING_SIZE)
     size = max(3, round(LIGHTING_WINDOW * max(small.shape)) | 1)
-    pad = size - 1  # two filters, each eating size // 2 pixels on every side
-    if min(small.shape) > pad:
-        padded = np.pad(small, pad, mode="reflect", reflect_type="odd")
-    else:
-        padded = np.pad(small, pad, mode="edge")
+    radius = size // 2
+    # Each of the two filters eats `radius` pixels on every side, the blur another `radius`.
+    padded = extend_with_plane(small, 3 * radius, light)
     first, second = ("max", "min") if light else ("min", "max")
     estimate = window_filter(window_filter(padded, size, first), size, second)
-    estimate = box_blur(estimate, size // 2)
+    estimate = box_blur(estimate, radius)[radius:-radius, radius:-radius]
+    estimate = np.clip(estimate, small.min(), small.max())
     if estimate.shape != grey.shape:
         up = Image.fromarray(estimate, "F").resize((w, h), Image.Resampling.BILINEAR)
         estimate = np.asarray(up, dtype=np.float32)
@@ -732,7 +772,8 @@ def perimeter(mask: Mask) -> float:
     both diagonals) cross the outline; P = pi/8 * (rows + columns + diagonals / sqrt 2). Unlike
     counting pixel edges it does not overcount diagonal outlines by up to sqrt 2.
     """
-    m = np.pad(mask, 1)
+    m = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.bool_)
+    m[1:-1, 1:-1] = mask
     straight = np.count_nonzero(m[1:] != m[:-1]) + np.count_nonzero(m[:, 1:] != m[:, :-1])
     diagonal = np.count_nonzero(m[1:, 1:] != m[:-1, :-1]) + np.count_nonzero(
         m[1:, :-1] != m[:-1, 1:]
@@ -827,12 +868,15 @@ def center_of_mass(image: FloatImage) -> tuple[float, float]:
 def shift_fraction(image: FloatImage, fraction: float, axis: int) -> FloatImage:
     """Move ``(h, w)`` by ``fraction`` (0 <= fraction < 1) of a pixel along ``axis`` with linear
     interpolation; the result is one pixel longer on that axis."""
-    pad = [(0, 0), (0, 0)]
-    pad[axis] = (1, 0)
-    before = np.pad(image, pad)
-    pad[axis] = (0, 1)
-    after = np.pad(image, pad)
-    return (np.float32(fraction) * before + np.float32(1.0 - fraction) * after).astype(np.float32)
+    shape = list(image.shape)
+    shape[axis] += 1
+    out = np.zeros(shape, np.float32)
+    head = [slice(None), slice(None)]
+    tail = [slice(None), slice(None)]
+    head[axis], tail[axis] = slice(0, -1), slice(1, None)
+    out[tuple(head)] += np.float32(1.0 - fraction) * image
+    out[tuple(tail)] += np.float32(fraction) * image
+    return out
 
 
 def paste(canvas: FloatImage, image: FloatImage, top: int, left: int) -> None:
@@ -988,6 +1032,16 @@ def prepare(image: ImageInput) -> Prepared:
         )
     )
     return Prepared(pixels, steps, found=True, reason=None, box=box)
+
+
+def naive_input(image: ImageInput) -> FloatImage:
+    """What a network would see without this module: the whole picture in grey, area-averaged
+    down to float32 ``(28, 28)`` (aspect ratio not kept) and inverted if its border is mostly
+    light. Used to show how much the preprocessing matters."""
+    grey = to_grey(image)
+    small = resize(grey, MNIST_SIZE, MNIST_SIZE)
+    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    return (np.float32(1.0) - small) if float(np.median(border)) > 0.5 else small
 
 
 def normalised_probabilities(outputs: NDArray[np.floating]) -> NDArray[np.float64]:

@@ -7,8 +7,6 @@ other file, no network and no script, so it can be mailed, archived or opened of
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from numpy.typing import ArrayLike
 from digitnet import __version__
 from digitnet import figures as F
 from digitnet.errors import DigitnetError
+from digitnet.files import atomic_write, check_output
 from digitnet.network import Network
 
 SUFFIXES = (".html", ".htm")
@@ -225,16 +224,7 @@ def write_report(
     what the hidden neurons look for. Measured on ``images``/``labels``, by default the MNIST
     test set. ``name`` (default: the file's stem) titles the page.
     """
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise DigitnetError(
-            f"cannot write {path.name}: a report is an .html file, not "
-            f"{path.suffix or 'a file without extension'}"
-        )
-    if path.is_dir():
-        raise DigitnetError(f"{path} is a folder; give a file name such as {path / 'report.html'}")
-    if not path.parent.exists():
-        raise DigitnetError(f"cannot write {path}: the folder {path.parent} does not exist")
+    path = check_output(path, SUFFIXES, "report")
     text = report_html(
         net,
         name or path.stem,
@@ -243,13 +233,6 @@ def write_report(
         mistakes_count=mistakes_count,
         features=features,
     )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

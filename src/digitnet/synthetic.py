@@ -198,8 +198,9 @@ def font_digit(
 
 # ----------------------------------------------------------------------------------- photos
 def lighting(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """An uneven illumination field (h, w) in about 0.45..1: a linear gradient in a random
-    direction times a vignette whose centre is somewhere in the picture."""
+    """An uneven illumination field (h, w) in about 0.3..1: a linear gradient in a random
+    direction times a vignette whose centre is somewhere in the picture, and in half of the
+    pictures a soft-edged shadow (of the phone or a hand) over one side."""
     w, h = size
     y, x = np.mgrid[0:h, 0:w] / max(w, h)
     angle = rng.uniform(0, 2 * math.pi)
@@ -208,7 +209,14 @@ def lighting(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     field = 1.0 - rng.uniform(0.2, 0.45) * ramp
     cx, cy = rng.uniform(0.2, 0.8, 2) * (w / max(w, h), h / max(w, h))
     vignette = 1.0 - rng.uniform(0.0, 0.35) * ((x - cx) ** 2 + (y - cy) ** 2)
-    return np.asarray(field * vignette)
+    field = field * vignette
+    if rng.random() < 0.5:
+        side = rng.uniform(0, 2 * math.pi)
+        distance = math.cos(side) * (x - cx) + math.sin(side) * (y - cy) - rng.uniform(0.1, 0.4)
+        softness = rng.uniform(0.05, 0.15)
+        shade = 1.0 / (1.0 + np.exp(-distance / softness))  # 0 in the light, 1 in the shadow
+        field = field * (1.0 - rng.uniform(0.15, 0.4) * shade)
+    return np.asarray(field)
 
 
 def jpeg_round_trip(image: Image.Image, quality: int) -> Image.Image:
