@@ -55,7 +55,7 @@ def _parse_layers(text: str) -> list[int]:
     return sizes
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -75,7 +75,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _add_model_argument(p: argparse.ArgumentParser) -> None:
+def add_model_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "model",
         nargs="?",
@@ -138,16 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="learning rate (eta)",
     )
     t.add_argument(
-        "--batch-size", type=_positive_int, default=d["batch_size"], help="mini-batch size"
+        "--batch-size", type=positive_int, default=d["batch_size"], help="mini-batch size"
     )
-    t.add_argument("--epochs", type=_positive_int, default=d["epochs"])
+    t.add_argument("--epochs", type=positive_int, default=d["epochs"])
     t.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay lambda")
     t.add_argument(
         "--schedule", choices=SCHEDULES, default=d["schedule"], help="learning-rate schedule"
     )
     t.add_argument(
         "--step-every",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="for --schedule step: epochs between steps",
     )
@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=0, help="BLAS threads (0 = choose)")
     t.add_argument(
         "--limit",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="train on only the first N training images (quick experiments)",
     )
@@ -236,12 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test accuracy, accuracy per digit, confusion matrix")
-    _add_model_argument(e)
+    add_model_argument(e)
     e.add_argument("--json", action="store_true", help="print JSON for scripts")
     e.add_argument("--data-dir", default=None, help="evaluate on another IDX dataset")
 
     i = sub.add_parser("info", help="layers, parameter counts and training recipe of a model")
-    _add_model_argument(i)
+    add_model_argument(i)
     i.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     dl = sub.add_parser(

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from digitnet.cli import add_model_argument, positive_int
 from digitnet.errors import DigitnetError
 
 DEFAULT_NAMES = {
@@ -24,24 +25,8 @@ DEFAULT_NAMES = {
 PICTURE_SUFFIXES = (".png", ".svg")
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
 def _add_common(p: argparse.ArgumentParser, picture: str, *, data: bool = False) -> None:
-    p.add_argument(
-        "model",
-        nargs="?",
-        default="video",
-        metavar="MODEL",
-        help="model file, or a shipped network: video (default) or wide",
-    )
+    add_model_argument(p)
     p.add_argument(
         "-o",
         "--output",
@@ -49,7 +34,7 @@ def _add_common(p: argparse.ArgumentParser, picture: str, *, data: bool = False)
         metavar="FILE",
         help=f".png or .svg file to write (default: {DEFAULT_NAMES[picture]})",
     )
-    p.add_argument("--dpi", type=_count, default=110, help="pixels per inch of a PNG")
+    p.add_argument("--dpi", type=positive_int, default=110, help="pixels per inch of a PNG")
     if data:
         p.add_argument(
             "--data-dir",
@@ -77,14 +62,14 @@ def add_parser(subparsers: Any) -> None:
     _add_common(p, "weights")
     p.add_argument(
         "--layer",
-        type=_count,
+        type=positive_int,
         default=None,
         help="draw only this layer: 1 = the picture grid, 2 or more = that "
         "layer's incoming weight matrix",
     )
     p.add_argument(
         "--max-neurons",
-        type=_count,
+        type=positive_int,
         default=64,
         help="wider first layers show this many neurons, those with the strongest outgoing weights",
     )
@@ -113,7 +98,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--connections",
-        type=_count,
+        type=positive_int,
         default=30,
         help="connections drawn into each layer, the strongest ones",
     )
@@ -138,7 +123,7 @@ def add_parser(subparsers: Any) -> None:
         description="The misread test digits the network was surest about.",
     )
     _add_common(p, "mistakes", data=True)
-    p.add_argument("--count", type=_count, default=36, help="how many mistakes to show")
+    p.add_argument("--count", type=positive_int, default=36, help="how many mistakes to show")
 
     p = pictures.add_parser(
         "features",
@@ -150,18 +135,18 @@ def add_parser(subparsers: Any) -> None:
     _add_common(p, "features", data=True)
     p.add_argument(
         "--layer",
-        type=_count,
+        type=positive_int,
         default=1,
         help="which layer (1 = first hidden layer; the last is the output)",
     )
     p.add_argument(
         "--max-neurons",
-        type=_count,
+        type=positive_int,
         default=16,
         help="wider layers show this many neurons, the most significant",
     )
-    p.add_argument("--top", type=_count, default=5, help="test digits shown per neuron")
-    p.add_argument("--steps", type=_count, default=200, help="gradient-ascent steps")
+    p.add_argument("--top", type=positive_int, default=5, help="test digits shown per neuron")
+    p.add_argument("--steps", type=positive_int, default=200, help="gradient-ascent steps")
 
     r = subparsers.add_parser(
         "report",
