@@ -22,8 +22,12 @@ from digitnet import synthetic as sy
 from digitnet.errors import DigitnetError, ImageError
 from digitnet.network import Network
 
+# Derandomized: the same 25 examples every run, so that the suite is never flaky.
 PROPERTY = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -69,6 +73,13 @@ def in_mode(image: Image.Image, mode: str) -> Image.Image:
     if mode == "I;16":
         values = np.asarray(image).astype("<u2") * 257
         return Image.frombytes("I;16", image.size, values.tobytes())
+    if mode == "I;16B":
+        values = np.asarray(image).astype(">u2") * 257
+        return Image.frombytes("I;16B", image.size, values.tobytes())
+    if mode in ("PA", "La"):
+        return in_mode(image, "LA" if mode == "La" else "RGBA").convert(mode)
+    if mode in ("HSV", "LAB"):
+        return image.convert("RGB").convert(mode)
     if mode == "I":
         return Image.fromarray(np.asarray(image).astype(np.int32) * 200)
     if mode == "F":
@@ -76,7 +87,10 @@ def in_mode(image: Image.Image, mode: str) -> Image.Image:
     return image.convert(mode)
 
 
-MODES = ["1", "L", "P", "RGB", "RGBA", "LA", "I;16", "I", "F", "CMYK", "YCbCr"]
+MODES = [
+    *("1", "L", "P", "RGB", "RGBA", "RGBX", "LA", "La", "PA"),
+    *("I;16", "I;16B", "I", "F", "CMYK", "YCbCr", "HSV", "LAB"),
+]
 
 
 @pytest.mark.parametrize("mode", MODES)

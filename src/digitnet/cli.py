@@ -21,6 +21,7 @@ PLUGINS = ("digitnet.cli_predict", "digitnet.cli_serve", "digitnet.cli_show")
 
 AUGMENT_PRESETS: dict[str, dict[str, float]] = {
     "none": {},
+    "small": {"shift": 1.0, "rotate": 5.0, "scale": 0.05},
     "light": {"shift": 2.0, "rotate": 10.0, "scale": 0.1},
     "full": {"shift": 2.5, "rotate": 15.0, "scale": 0.15, "elastic": 1.5, "thickness": 0.3},
 }

@@ -19,7 +19,7 @@ import glob
 import io
 import math
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -32,6 +32,8 @@ FONT_GLOBS = (
 )
 # Fonts whose digits look nothing like handwriting (symbol and maths fonts).
 SKIP_FONTS = ("Math", "Symbol", "Emoji")
+# Glyphs are drawn at this many points, then scaled to the size wanted.
+GLYPH_POINTS = 200
 
 Point = tuple[float, float]
 Stroke = list[Point]
@@ -159,12 +161,19 @@ def font_files() -> tuple[str, ...]:
     return tuple(sorted(f for f in found if not any(s in f for s in SKIP_FONTS)))
 
 
-def load_font(rng: np.random.Generator, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """A random machine font at ``size`` points, or Pillow's built-in font if there is none."""
+@cache
+def font_at(path: str) -> ImageFont.FreeTypeFont:
+    """The TrueType font file ``path`` at ``GLYPH_POINTS`` points (loaded once)."""
+    return ImageFont.truetype(path, GLYPH_POINTS)
+
+
+def load_font(rng: np.random.Generator) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A random machine font at ``GLYPH_POINTS`` points, or Pillow's built-in font if there is
+    none."""
     files = font_files()
     if files:
-        return ImageFont.truetype(files[int(rng.integers(len(files)))], size)
-    return ImageFont.load_default(size=size)
+        return font_at(files[int(rng.integers(len(files)))])
+    return ImageFont.load_default(size=GLYPH_POINTS)
 
 
 def font_digit(
@@ -175,20 +184,22 @@ def font_digit(
 ) -> Image.Image:
     """A typeset digit: greyscale ("L") ``size`` x ``size`` canvas (random 120-400 pixels),
     random font, glyph 35-80% of the canvas high, random place, rotated up to 8 degrees;
-    black on white unless ``invert`` (random, one in four)."""
+    black on white unless ``invert`` (random, one in four). The glyph is drawn large and then
+    scaled to its size (anti-aliased)."""
     size = int(size if size is not None else rng.integers(120, 401))
     invert = bool(rng.random() < 0.25) if invert is None else invert
-    font = load_font(rng, max(8, round(size * rng.uniform(0.4, 0.9))))
-    background, ink = (0, 255) if invert else (255, 0)
-    glyph = Image.new("L", (size * 2, size * 2), 0)
-    ImageDraw.Draw(glyph).text((size, size), str(digit), fill=255, font=font, anchor="mm")
+    font = load_font(rng)
+    glyph = Image.new("L", (GLYPH_POINTS * 2, GLYPH_POINTS * 2), 0)
+    ImageDraw.Draw(glyph).text(
+        (GLYPH_POINTS, GLYPH_POINTS), str(digit), fill=255, font=font, anchor="mm"
+    )
     glyph = glyph.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BICUBIC)
-    box = glyph.getbbox() or (0, 0, 1, 1)
-    glyph = glyph.crop(box)
-    if max(glyph.size) > 0.85 * size:  # too big for the canvas: shrink it
-        factor = 0.85 * size / max(glyph.size)
-        new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
-        glyph = glyph.resize(new, Image.Resampling.LANCZOS)
+    glyph = glyph.crop(glyph.getbbox() or (0, 0, 1, 1))
+    factor = size * rng.uniform(0.35, 0.8) / glyph.height
+    factor = min(factor, 0.85 * size / max(glyph.size))  # must fit on the canvas
+    new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
+    glyph = glyph.resize(new, Image.Resampling.LANCZOS)
+    background, ink = (0, 255) if invert else (255, 0)
     image = Image.new("L", (size, size), background)
     left = int(rng.integers(0, size - glyph.width + 1))
     top = int(rng.integers(0, size - glyph.height + 1))
@@ -213,9 +224,9 @@ def lighting(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         side = rng.uniform(0, 2 * math.pi)
         distance = math.cos(side) * (x - cx) + math.sin(side) * (y - cy) - rng.uniform(0.1, 0.4)
-        softness = rng.uniform(0.05, 0.15)
+        softness = rng.uniform(0.12, 0.25)
         shade = 1.0 / (1.0 + np.exp(-distance / softness))  # 0 in the light, 1 in the shadow
-        field = field * (1.0 - rng.uniform(0.15, 0.4) * shade)
+        field = field * (1.0 - rng.uniform(0.1, 0.3) * shade)
     return np.asarray(field)
 
 
@@ -239,18 +250,19 @@ def photo_digit(digit: int, rng: np.random.Generator) -> Image.Image:
         mark = stroke_digit(digit, rng, size=side, pen=rng.uniform(0.04, 0.1), invert=True)
     else:
         mark = font_digit(digit, rng, size=side, invert=True)
-    ink_mask = np.zeros((h, w))
+    ink_mask = np.zeros((h, w), np.float32)
     left, top = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
-    ink_mask[top : top + side, left : left + side] = np.asarray(mark, np.float64) / 255.0
+    ink_mask[top : top + side, left : left + side] = np.asarray(mark, np.float32) / 255.0
     paper = rng.uniform(0.75, 0.95)
     ink = rng.uniform(0.05, 0.3)
     reflectance = paper + (ink - paper) * ink_mask
-    scene = reflectance * lighting((w, h), rng)
-    tint = np.array([1.0, rng.uniform(0.93, 1.0), rng.uniform(0.8, 0.97)])
-    rgb = scene[:, :, None] * tint[None, None, :]
-    picture = Image.fromarray(np.clip(rgb * 255.0, 0, 255).astype(np.uint8), "RGB")
+    scene = reflectance * lighting((w, h), rng).astype(np.float32)
+    tint = np.array([1.0, rng.uniform(0.93, 1.0), rng.uniform(0.8, 0.97)], np.float32)
+    rgb = scene[:, :, None] * (tint * 255.0)[None, None, :]
+    picture = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
     picture = picture.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.0)))
-    noisy = np.asarray(picture, np.float64) + rng.normal(0.0, rng.uniform(2.0, 8.0), (h, w, 3))
+    noise = rng.standard_normal((h, w, 3), dtype=np.float32) * np.float32(rng.uniform(2.0, 8.0))
+    noisy = np.asarray(picture, np.float32) + noise
     picture = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8), "RGB")
     return jpeg_round_trip(picture, int(rng.integers(35, 86)))
 
