@@ -38,11 +38,12 @@ def digitnet_epoch(x: np.ndarray, y: np.ndarray, batch: int) -> float:
     return history[0].seconds
 
 
-def digitnet_inference(x: np.ndarray) -> float:
+def digitnet_inference(x: np.ndarray, batch: int) -> float:
     net = Network(SIZES, seed=0)
     inputs = net.as_input(x)
     start = time.perf_counter()
-    net.predict_proba(inputs)
+    for k in range(0, len(inputs), batch):
+        net.predict_proba(inputs[k : k + batch])
     return time.perf_counter() - start
 
 
@@ -113,12 +114,13 @@ def torch_functions(threads: int) -> tuple[Callable[..., float], Callable[..., f
             opt.step()
         return time.perf_counter() - start
 
-    def inference(x: np.ndarray) -> float:
+    def inference(x: np.ndarray, batch: int) -> float:
         net = make()
         xt = torch.from_numpy(x.reshape(-1, 784).astype(np.float32) / 255.0)
         with torch.no_grad():
             start = time.perf_counter()
-            net(xt)
+            for k in range(0, len(xt), batch):
+                net(xt[k : k + batch])
             return time.perf_counter() - start
 
     return epoch, inference
@@ -142,9 +144,13 @@ def main() -> None:
             )
             loop = loop_epoch(x, y, batch)
             rows.append((f"one epoch, 60,000 images, mini-batch {batch}", ours, theirs, loop, "s"))
-        ours = best_of(args.repeat * 3, lambda: digitnet_inference(xt))
-        theirs = best_of(args.repeat * 3, lambda: torch_fns[1](xt)) if torch_fns else None
-        rows.append(("inference, 10,000 test images, one batch", ours, theirs, None, "img/s"))
+        for batch in (1, 32, 10_000):
+            ours = best_of(args.repeat, lambda b=batch: digitnet_inference(xt, b))
+            theirs = (
+                best_of(args.repeat, lambda b=batch: torch_fns[1](xt, b)) if torch_fns else None
+            )
+            what = "one batch" if batch == len(xt) else f"batches of {batch}"
+            rows.append((f"inference, 10,000 test images in {what}", ours, theirs, None, "img/s"))
 
     print(
         f"Video's network 784-16-16-10, sigmoid, quadratic cost, SGD; {args.threads} thread(s).\n"
@@ -153,11 +159,20 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- |")
     for name, ours, theirs, loop, unit in rows:
         if unit == "img/s":
-            fmt = lambda s: f"{10_000 / s:,.0f} img/s"  # noqa: E731
-            ratio = f"{theirs / ours:.1f}x faster" if theirs else "n/a"
+
+            def fmt(s: float) -> str:
+                return f"{10_000 / s:,.0f} img/s"
         else:
-            fmt = lambda s: f"{s:.3f} s"  # noqa: E731
-            ratio = f"{theirs / ours:.1f}x faster" if theirs else "n/a"
+
+            def fmt(s: float) -> str:
+                return f"{s:.3f} s"
+
+        if theirs is None:
+            ratio = "n/a"
+        elif theirs >= ours:
+            ratio = f"{theirs / ours:.1f}x faster"
+        else:
+            ratio = f"{ours / theirs:.1f}x slower"
         print(
             f"| {name} | {fmt(ours)} | {fmt(theirs) if theirs else 'not installed'} | "
             f"{fmt(loop) if loop else '-'} | {ratio} |"
