@@ -54,6 +54,11 @@ ROWS: list[tuple[str, str, str]] = [
         VIDEO_RECIPE,
     ),
     (
+        "`digitnet train` with no options (the README's first command)",
+        "-",
+        "",
+    ),
+    (
         "Nielsen's chapter-1 run: 784-30-10, sigmoid, quadratic, SGD eta 3.0, batch 10, 30 epochs",
         "about 95%",
         "--nielsen",
