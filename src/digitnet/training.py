@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from digitnet.activations import Array, softmax
+from digitnet.augment import Augmentation, augment_batch
 from digitnet.costs import get_cost
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import SCHEDULES, learning_rate_at, make_optimizer
@@ -167,8 +168,6 @@ def train(
         )
     augment = None
     if config.augment:
-        from digitnet.augment import Augmentation
-
         # Settings not named are off, not the Augmentation defaults.
         augment = Augmentation(**{**Augmentation.none().to_dict(), **config.augment})
         if augment.is_identity():
@@ -206,8 +205,6 @@ def train(
                 idx = order[start : start + batch_size]
                 x = x_train[idx]
                 if augment is not None:
-                    from digitnet.augment import augment_batch
-
                     x = augment_batch(x, rng, augment)
                 wanted = targets[idx]
                 if teacher is not None:
