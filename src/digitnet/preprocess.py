@@ -131,7 +131,7 @@ class Step:
 
     name: str
     title: str
-    image: FloatImage
+    image: FloatImage = field(repr=False)
     note: str = ""
 
 
@@ -146,8 +146,8 @@ class Prepared:
     coordinates of the working images of ``steps`` (the ``grey`` step onwards), or None.
     """
 
-    pixels: FloatImage
-    steps: list[Step]
+    pixels: FloatImage = field(repr=False)
+    steps: list[Step] = field(repr=False)
     found: bool
     reason: str | None = None
     box: tuple[int, int, int, int] | None = None
@@ -177,12 +177,15 @@ class Prediction:
 
     digit: int | None
     probability: float
-    probabilities: list[float]
-    ranking: list[tuple[int, float]]
+    probabilities: list[float] = field(repr=False)
+    ranking: list[tuple[int, float]] = field(repr=False)
     confident: bool
     message: str
-    prepared: Prepared
-    outputs: list[float] = field(default_factory=list)
+    prepared: Prepared = field(repr=False)
+    outputs: list[float] = field(default_factory=list, repr=False)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 # ----------------------------------------------------------------------------------- reading
