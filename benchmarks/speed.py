@@ -38,9 +38,10 @@ def digitnet_epoch(x: np.ndarray, y: np.ndarray, batch: int) -> float:
     return history[0].seconds
 
 
-def digitnet_inference(x: np.ndarray, batch: int) -> float:
+def digitnet_inference(x: np.ndarray, batch: int, raw: bool = False) -> float:
+    """Seconds to read ``x`` in batches; ``raw``: from the uint8 images, conversion included."""
     net = Network(SIZES, seed=0)
-    inputs = net.as_input(x)
+    inputs = x.reshape(-1, 784) if raw else net.as_input(x)
     start = time.perf_counter()
     for k in range(0, len(inputs), batch):
         net.predict_proba(inputs[k : k + batch])
@@ -114,13 +115,14 @@ def torch_functions(threads: int) -> tuple[Callable[..., float], Callable[..., f
             opt.step()
         return time.perf_counter() - start
 
-    def inference(x: np.ndarray, batch: int) -> float:
+    def inference(x: np.ndarray, batch: int, raw: bool = False) -> float:
         net = make()
-        xt = torch.from_numpy(x.reshape(-1, 784).astype(np.float32) / 255.0)
+        pixels = torch.from_numpy(x.reshape(-1, 784).copy())
+        xt = pixels.float() / 255.0
         with torch.no_grad():
             start = time.perf_counter()
             for k in range(0, len(xt), batch):
-                net(xt[k : k + batch])
+                net(pixels[k : k + batch].float() / 255.0 if raw else xt[k : k + batch])
             return time.perf_counter() - start
 
     return epoch, inference
@@ -151,6 +153,12 @@ def main() -> None:
             )
             what = "one batch" if batch == len(xt) else f"batches of {batch}"
             rows.append((f"inference, 10,000 test images in {what}", ours, theirs, None, "img/s"))
+        ours = best_of(args.repeat, lambda: digitnet_inference(xt, len(xt), raw=True))
+        theirs = (
+            best_of(args.repeat, lambda: torch_fns[1](xt, len(xt), True)) if torch_fns else None
+        )
+        what = "inference in one batch from the uint8 images (conversion to float32 included)"
+        rows.append((what, ours, theirs, None, "img/s"))
 
     print(
         f"Video's network 784-16-16-10, sigmoid, quadratic cost, SGD; {args.threads} thread(s).\n"
