@@ -168,7 +168,7 @@ class Network:
         arr = np.asarray(x)
         n_in = self.sizes[0]
         if arr.dtype == np.uint8:
-            arr = np.multiply(arr, DTYPE(1.0 / 255.0), dtype=DTYPE)
+            arr = np.divide(arr, DTYPE(255.0), dtype=DTYPE)  # exactly pixel / 255 in float32
             check_finite = False  # pixels from 0 to 255 always are
         elif arr.dtype.kind in "fiub":
             arr = arr.astype(DTYPE, copy=False)
