@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import running_server
 from digitnet.modelfile import pretrained_path
 from digitnet.web.app import MAX_BODY_BYTES, STATIC, create_app
 
@@ -464,30 +465,10 @@ def test_save_before_the_run_ends_is_409(
 
 
 # ---------------------------------------------------------------------- a real server
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(models_dir: Path) -> Iterator[str]:
-    import uvicorn
-
-    app = create_app(models_dir=models_dir)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    server.config.timeout_graceful_shutdown = 2
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(10)
+    with running_server(models_dir) as url:
+        yield url
 
 
 def test_many_predictions_during_a_training_run(live_server: str) -> None:

@@ -6,9 +6,6 @@ The screenshots of the main views land in ``docs/screenshots/``.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from conftest import running_server
 from digitnet.modelfile import pretrained_path
-from digitnet.web.app import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -29,25 +26,8 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real uvicorn server on a free port of 127.0.0.1, in a thread."""
-    import uvicorn
-
-    models_dir = tmp_path_factory.mktemp("models")
-    app = create_app(models_dir=models_dir)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    config.timeout_graceful_shutdown = 2
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with running_server(tmp_path_factory.mktemp("models")) as url:
+        yield url
 
 
 class Watcher:
