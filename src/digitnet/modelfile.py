@@ -27,7 +27,7 @@ FORMAT = "digitnet-model"
 FORMAT_VERSION = 1
 PRETRAINED = ("video", "wide")
 PRETRAINED_DESCRIPTIONS = {
-    "video": "the video's 784-16-16-10 sigmoid network (13,002 parameters)",
+    "video": "the video's 784-16-16-10 network, sigmoid neurons (13,002 parameters)",
     "wide": "a wide ReLU network, the most accurate one digitnet ships",
 }
 MAX_LAYER_SIZE = 100_000
