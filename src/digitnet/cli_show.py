@@ -155,13 +155,7 @@ def add_parser(subparsers: Any) -> None:
         "model's summary, curves, accuracy per digit, confusion matrix, mistakes, weight "
         "pictures and what its hidden neurons look for.",
     )
-    r.add_argument(
-        "model",
-        nargs="?",
-        default="video",
-        metavar="MODEL",
-        help="model file, or a shipped network: video (default) or wide",
-    )
+    add_model_argument(r)
     r.add_argument(
         "-o", "--output", default="report.html", metavar="FILE", help="the .html file to write"
     )
