@@ -572,3 +572,18 @@ def test_serve_command_serves_the_page(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_run_without_settings_uses_the_documented_defaults() -> None:
+    from digitnet.web.app import RunBody
+
+    defaults = RunBody().model_dump()
+    assert defaults["init"] == "xavier"  # N(0, 1) saturates sigmoid neurons at the start
+    documented = json.loads(
+        re.search(
+            r"### `POST /api/runs`\n\n```json\n(.*?)```",
+            (Path(__file__).parent.parent / "docs" / "api.md").read_text(),
+            re.S,
+        ).group(1)  # type: ignore[union-attr]
+    )
+    assert documented == defaults

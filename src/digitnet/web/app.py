@@ -82,7 +82,7 @@ class RunBody(BaseModel):
     layers: list[int] = Field(default_factory=lambda: [784, 16, 16, 10], min_length=2, max_length=6)
     hidden_activation: Literal[HIDDEN_ACTIVATIONS] = "sigmoid"  # type: ignore[valid-type]
     output_activation: Literal[OUTPUT_ACTIVATIONS] = "sigmoid"  # type: ignore[valid-type]
-    init: Literal["normal", "xavier", "he"] = "normal"
+    init: Literal["normal", "xavier", "he"] = "xavier"
     cost: Literal[tuple(COSTS)] = "cross_entropy"  # type: ignore[valid-type]
     optimizer: Literal[OPTIMIZERS] = "adam"  # type: ignore[valid-type]
     learning_rate: float = Field(0.005, gt=0, le=100)

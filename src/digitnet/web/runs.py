@@ -35,23 +35,24 @@ FINAL_STATES = ("finished", "stopped", "failed")
 
 @dataclass
 class RunSettings:
-    """What the page asks for: the network, the recipe and how much data."""
+    """What the page asks for: the network, the recipe and how much data (validated, with
+    its defaults, by the app's ``RunBody``)."""
 
     layers: list[int]
-    hidden_activation: str = "sigmoid"
-    output_activation: str = "sigmoid"
-    init: str = "xavier"
-    cost: str = "cross_entropy"
-    optimizer: str = "adam"
-    learning_rate: float = 0.005
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    schedule: str = "constant"
-    batch_size: int = 32
-    epochs: int = 5
-    limit: int = 50_000
-    validation_size: int = 10_000
-    seed: int = 0
+    hidden_activation: str
+    output_activation: str
+    init: str
+    cost: str
+    optimizer: str
+    learning_rate: float
+    momentum: float
+    weight_decay: float
+    schedule: str
+    batch_size: int
+    epochs: int
+    limit: int
+    validation_size: int
+    seed: int
 
 
 def weight_pictures(net: Network, count: int = WEIGHT_PICTURES) -> list[dict[str, Any]]:
