@@ -8,7 +8,8 @@ For each shipped network and each kind of picture (mouse-drawn strokes, typeset 
 of ink on paper, all from :mod:`digitnet.synthetic` with fixed seeds, and MNIST's own test
 digits) the Markdown table shows the accuracy
 
-* with preprocessing: ``predict_images`` (a refused picture counts as wrong),
+* with preprocessing: :func:`digitnet.prediction.predict_prepared` after ``prepare`` (a refused
+  picture counts as wrong),
 * without: the whole picture in grey, resized to 28x28, inverted if its border is light
   (``preprocess.naive_input``); for MNIST this is the test image itself,
 
@@ -28,6 +29,7 @@ from digitnet import preprocess as pp
 from digitnet import synthetic as sy
 from digitnet.data import load_mnist
 from digitnet.modelfile import PRETRAINED, load_pretrained
+from digitnet.prediction import predict_prepared
 
 SEEDS = {"strokes": 1001, "fonts": 2002, "photos": 3003}
 
@@ -52,7 +54,7 @@ def evaluate(n: int, mnist: int) -> list[dict[str, Any]]:
         ms = 1000.0 * (time.perf_counter() - start) / len(images)
         naive = np.stack([pp.naive_input(image) for image in images])
         for name, net in nets.items():
-            predictions = pp.predict_prepared(net, prepared)
+            predictions = predict_prepared(net, prepared)
             answers = np.array([-1 if p.digit is None else p.digit for p in predictions])
             rows.append(
                 {

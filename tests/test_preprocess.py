@@ -21,6 +21,7 @@ from digitnet import preprocess as pp
 from digitnet import synthetic as sy
 from digitnet.errors import DigitnetError, ImageError
 from digitnet.network import Network
+from digitnet.prediction import predict_image
 
 # Derandomized: the same 25 examples every run, so that the suite is never flaky.
 PROPERTY = settings(
@@ -208,7 +209,7 @@ def test_every_file_format(
         pytest.skip("Pillow was built without WebP")
     path = tmp_path / f"seven{suffix}"
     in_mode(seven, mode).save(path, format=fmt)
-    prediction = pp.predict_image(trained_net, path)
+    prediction = predict_image(trained_net, path)
     assert prediction.prepared.found
     assert mad(prediction.prepared.pixels, seven_pixels) < 0.02
     assert prediction.digit == 7
@@ -487,14 +488,12 @@ def test_moving_and_scaling_changes_little(
     where: tuple[float, float],
 ) -> None:
     strokes = strokes_of(digit, seed)
-    reference = pp.predict_image(
-        trained_net, sy.render_strokes(strokes, 400, (200, 200), 240, 0.09)
-    )
+    reference = predict_image(trained_net, sy.render_strokes(strokes, 400, (200, 200), 240, 0.09))
     height = canvas * fraction
     margin = 0.6 * height
     room = max(canvas - 2 * margin, 0.0)
     center = (margin + where[0] * room, margin + where[1] * room)
-    moved = pp.predict_image(trained_net, sy.render_strokes(strokes, canvas, center, height, 0.09))
+    moved = predict_image(trained_net, sy.render_strokes(strokes, canvas, center, height, 0.09))
     assert moved.prepared.found
     assert mad(moved.prepared.pixels, reference.prepared.pixels) < 0.09
     assert np.corrcoef(moved.prepared.pixels.ravel(), reference.prepared.pixels.ravel())[0, 1] > 0.8
@@ -506,10 +505,8 @@ def test_moving_and_scaling_changes_little(
 @PROPERTY
 def test_pen_width_changes_little(trained_net: Network, digit: int, seed: int, pen: float) -> None:
     strokes = strokes_of(digit, seed)
-    reference = pp.predict_image(
-        trained_net, sy.render_strokes(strokes, 400, (200, 200), 240, 0.09)
-    )
-    other = pp.predict_image(trained_net, sy.render_strokes(strokes, 400, (200, 200), 240, pen))
+    reference = predict_image(trained_net, sy.render_strokes(strokes, 400, (200, 200), 240, 0.09))
+    other = predict_image(trained_net, sy.render_strokes(strokes, 400, (200, 200), 240, pen))
     assert mad(other.prepared.pixels, reference.prepared.pixels) < 0.1
     assume(reference.digit == digit and reference.probability >= 0.9)
     assert other.digit == reference.digit
@@ -566,7 +563,7 @@ NOT_DIGITS = {
 @pytest.mark.parametrize("kind", sorted(NOT_DIGITS))
 def test_pictures_without_a_digit_get_no_confident_answer(kind: str, trained_net: Network) -> None:
     for seed in range(4):
-        prediction = pp.predict_image(trained_net, NOT_DIGITS[kind](seed))
+        prediction = predict_image(trained_net, NOT_DIGITS[kind](seed))
         assert not prediction.confident, (kind, seed, prediction.message)
         if not prediction.prepared.found:
             assert prediction.digit is None
@@ -587,43 +584,7 @@ def test_scribbles_are_mostly_refused_by_the_rules() -> None:
     assert refused >= 15
 
 
-# ----------------------------------------------------------------------------------- prediction
-def test_prediction_fields(trained_net: Network, seven: Image.Image) -> None:
-    prediction = trained_net.predict_image(seven)
-    assert prediction.digit == 7 and prediction.confident
-    assert len(prediction.probabilities) == 10 and len(prediction.outputs) == 10
-    assert sum(prediction.probabilities) == pytest.approx(1.0)
-    assert prediction.ranking[0] == (7, prediction.probability)
-    assert [d for d, _ in prediction.ranking] == sorted(
-        range(10), key=lambda d: -prediction.probabilities[d]
-    )
-    assert prediction.message.startswith("7 (")
-
-
-def test_sigmoid_outputs_are_normalised() -> None:
-    net = Network([784, 10], output_activation="sigmoid", seed=1)
-    prediction = pp.predict_image(net, sy.stroke_digit(3, np.random.default_rng(3)))
-    raw = np.asarray(prediction.outputs)
-    assert raw.sum() != pytest.approx(1.0)
-    assert np.asarray(prediction.probabilities) == pytest.approx(raw / raw.sum())
-
-
-def test_predict_images_batches_and_keeps_order(trained_net: Network) -> None:
-    rng = np.random.default_rng(11)
-    digits = [3, 1, 4, 1, 5, 9, 2, 6]
-    images = [sy.stroke_digit(d, rng) for d in digits] + [Image.new("L", (99, 99))]
-    predictions = pp.predict_images(trained_net, images)
-    assert len(predictions) == len(images)
-    assert predictions[-1].digit is None
-    correct = sum(p.digit == d for p, d in zip(predictions, digits, strict=False))
-    assert correct >= len(digits) - 2
-    for prediction, image in zip(predictions, images, strict=True):
-        single = pp.predict_image(trained_net, image)
-        assert prediction.digit == single.digit
-        assert prediction.probabilities == pytest.approx(single.probabilities, abs=1e-5)
-    assert pp.predict_images(trained_net, []) == []
-
-
+# ----------------------------------------------------------------------------------- speed
 def test_preparing_a_drawing_is_fast() -> None:
     drawing = sy.stroke_digit(8, np.random.default_rng(8), size=400).convert("RGBA")
     pp.prepare(drawing)

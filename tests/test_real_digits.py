@@ -18,6 +18,7 @@ import pytest
 from digitnet import preprocess as pp
 from digitnet import synthetic as sy
 from digitnet.network import Network
+from digitnet.prediction import Prediction, predict_images, predict_prepared
 
 NETWORKS = ("video", "wide")
 PER_KIND = 100
@@ -70,7 +71,7 @@ def test_synthetic_digits_are_read_from_files(
 ) -> None:
     name, net = trained_net
     paths, labels = picture_files[kind]
-    predictions = pp.predict_images(net, paths)
+    predictions = predict_images(net, paths)
     digits = np.array([-1 if p.digit is None else p.digit for p in predictions])
     accuracy = float(np.mean(digits == labels))
     refused = float(np.mean([not p.prepared.found for p in predictions]))
@@ -89,7 +90,7 @@ class MnistRun:
     name: str
     labels: np.ndarray
     raw_answers: np.ndarray
-    predictions: list[pp.Prediction]
+    predictions: list[Prediction]
 
     @property
     def raw_accuracy(self) -> float:
@@ -118,7 +119,7 @@ def mnist_run(
     name, net = trained_net
     images, labels, prepared = mnist_prepared
     raw = net.predict(images)
-    return MnistRun(name, labels, raw, pp.predict_prepared(net, prepared))
+    return MnistRun(name, labels, raw, predict_prepared(net, prepared))
 
 
 def test_preprocessing_keeps_mnist_accuracy(mnist_run: MnistRun) -> None:

@@ -186,8 +186,35 @@ def test_predict_mnist_example_without_preprocessing(client: TestClient) -> None
     data = client.post("/api/predict", json=body).json()
     expected = int(load_network("video").predict(test.images[:1])[0])
     assert data["digit"] == expected
+    assert data["found"] is True
     assert data["steps"] == []
     assert np.allclose(data["input"], test.images[0].reshape(-1) / 255, atol=1e-3)
+    # The answer is written as predict_image writes it: "7 (99.1%)  runners-up: ...".
+    assert data["confident"] is True
+    assert data["message"].startswith(f"{expected} (") and "runners-up" in data["message"]
+
+
+def test_both_modes_use_the_one_confidence_rule(client: TestClient) -> None:
+    """The same MNIST digit, sent as 28x28 with and without preprocessing: the same answer
+    and the same confidence, decided by digitnet.prediction's one rule."""
+    from digitnet.prediction import is_confident
+
+    example = client.get("/api/examples/0").json()
+    answers = []
+    for preprocess in (True, False):
+        body = {"width": 28, "height": 28, "pixels": example["pixels"], "preprocess": preprocess}
+        data = client.post("/api/predict", json=body).json()
+        assert data["confident"] is is_confident(data["probabilities"])
+        answers.append((data["digit"], data["confident"]))
+    assert answers[0] == answers[1] == (example["label"], True)
+
+
+def test_predict_blank_without_preprocessing_finds_no_digit(client: TestClient) -> None:
+    body = {"width": 28, "height": 28, "pixels": [0] * 784, "preprocess": False}
+    data = client.post("/api/predict", json=body).json()
+    assert data["digit"] is None and data["found"] is False and data["confident"] is False
+    assert data["message"].startswith("no digit found") and data["steps"] == []
+    assert len(data["probabilities"]) == 10 and len(data["layers"]) == 4
 
 
 @pytest.mark.skipif(not pretrained_path("wide").is_file(), reason="no wide network installed")
@@ -575,7 +602,7 @@ def test_serve_command_serves_the_page(tmp_path: Path) -> None:
 
 
 def test_a_run_without_settings_uses_the_documented_defaults() -> None:
-    from digitnet.web.app import RunBody
+    from digitnet.web.bodies import RunBody
 
     defaults = RunBody().model_dump()
     assert defaults["init"] == "xavier"  # N(0, 1) saturates sigmoid neurons at the start

@@ -2,13 +2,25 @@
 
 >>> from digitnet import Network, load_pretrained
 >>> net = load_pretrained("video")          # 784 -> 16 -> 16 -> 10, sigmoid, 13,002 parameters
->>> net.predict_image("my-digit.png")       # doctest: +SKIP
+>>> from digitnet.prediction import predict_image
+>>> predict_image(net, "my-digit.png")      # doctest: +SKIP
+
+The package is in layers that only import downward (``docs/architecture.md``): the core
+(this module's names, training, data, model files: NumPy only), then prediction and
+preprocessing, then figures and the report, then the web page and the command line.
 """
 
-__version__ = "0.1.0"
-
 from digitnet.errors import DataError, DigitnetError, ImageError, ModelFileError
-from digitnet.network import ForwardPass, Gradients, Network
+from digitnet.network import (
+    ForwardPass,
+    Gradients,
+    Network,
+    load_network,
+    load_pretrained,
+    save_network,
+)
+from digitnet.recipe import Recipe
+from digitnet.version import __version__
 
 __all__ = [
     "DataError",
@@ -18,17 +30,9 @@ __all__ = [
     "ImageError",
     "ModelFileError",
     "Network",
+    "Recipe",
     "__version__",
     "load_network",
     "load_pretrained",
     "save_network",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # Model-file functions load lazily so that `import digitnet` stays light.
-    if name in ("load_network", "load_pretrained", "save_network"):
-        from digitnet import modelfile
-
-        return getattr(modelfile, name)
-    raise AttributeError(f"module 'digitnet' has no attribute {name!r}")

@@ -97,6 +97,30 @@ class Augmentation:
         return {key: float(value) for key, value in asdict(self).items()}
 
 
+#: Named strengths of distortion for training (``digitnet train --augment NAME``). A setting
+#: not named is off. ``small`` is what the video's network learns best with (its 16 neurons
+#: underfit stronger distortions); ``full`` is the shipped ``wide`` network's.
+PRESETS: dict[str, dict[str, float]] = {
+    "none": {},
+    "small": {"shift": 1.0, "rotate": 5.0, "scale": 0.05},
+    "light": {"shift": 2.0, "rotate": 10.0, "scale": 0.1},
+    "full": {"shift": 2.5, "rotate": 15.0, "scale": 0.15, "elastic": 1.5, "thickness": 0.3},
+}
+
+
+def augmentation_for(setting: str | Mapping[str, float]) -> Augmentation | None:
+    """The distortion a recipe asks for: a preset's name or explicit settings (those not
+    named are off); None when nothing would change."""
+    if isinstance(setting, str):
+        if setting not in PRESETS:
+            raise DigitnetError(
+                f"unknown augmentation {setting!r}; choose one of: {', '.join(PRESETS)}."
+            )
+        setting = PRESETS[setting]
+    aug = Augmentation.from_dict({**Augmentation.none().to_dict(), **setting})
+    return None if aug.is_identity() else aug
+
+
 @dataclass(frozen=True, eq=False)
 class Distortion:
     """One distortion per image of a batch of n images; every array has shape (n,).

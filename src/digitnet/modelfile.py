@@ -11,18 +11,20 @@ complete or absent.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from digitnet import __version__
 from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from digitnet.errors import DigitnetError, ModelFileError
 from digitnet.files import atomic_write, check_output
-from digitnet.network import DTYPE, Network
+from digitnet.version import __version__
 
+DTYPE = np.float32
 FORMAT = "digitnet-model"
 FORMAT_VERSION = 1
 PRETRAINED = ("video", "wide")
@@ -31,6 +33,20 @@ PRETRAINED_DESCRIPTIONS = {
     "wide": "a wide ReLU network, the most accurate one digitnet ships",
 }
 MAX_LAYER_SIZE = 100_000
+
+
+@dataclass
+class ModelContents:
+    """What a model file holds: the network's description, its parameters and metadata."""
+
+    sizes: list[int]
+    hidden_activation: str
+    output_activation: str
+    init: str = "normal"
+    seed: int | None = None
+    weights: list[NDArray[np.float32]] = field(default_factory=list)
+    biases: list[NDArray[np.float32]] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def pretrained_path(name: str) -> Path:
@@ -42,18 +58,15 @@ def pretrained_path(name: str) -> Path:
     return Path(str(resources.files("digitnet") / "pretrained" / f"{name}.safetensors"))
 
 
-def save_network(net: Network, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-    """Write ``net`` to ``path`` (safetensors) atomically; return the path.
-
-    ``metadata`` (e.g. ``training`` and ``history``) is merged over ``net.metadata``.
-    """
+def write_model(path: str | Path, net: ModelContents) -> Path:
+    """Write a model to ``path`` (safetensors) atomically; return the path."""
     from safetensors.numpy import save_file
 
     try:
         path = check_output(path, what="model file")
     except DigitnetError as exc:
         raise ModelFileError(str(exc)) from None
-    extra = {**net.metadata, **(metadata or {})}
+    extra = net.metadata
     header: dict[str, str] = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -95,8 +108,8 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return tensors, metadata
 
 
-def load_network(path_or_name: str | Path) -> Network:
-    """Load a network from a model file, or a shipped one by name (``video``, ``wide``).
+def read_model(path_or_name: str | Path) -> ModelContents:
+    """Read a model file, or a shipped network by name (``video``, ``wide``).
 
     Checks the format and its version, layer sizes, activations, tensor shapes, dtypes and
     that every number is finite; a problem raises :class:`ModelFileError` in one sentence.
@@ -141,8 +154,7 @@ def load_network(path_or_name: str | Path) -> Network:
     unexpected = sorted(set(tensors) - expected)
     if unexpected:
         raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)}")
-    net = Network(sizes, hidden, output, init=str(config.get("init", "normal")), seed=None)
-    net.seed = config.get("seed")
+    net = ModelContents(sizes, hidden, output, str(config.get("init", "normal")), config.get("seed"))
     net.weights = [tensors[f"weights.{i}"].copy() for i in range(len(sizes) - 1)]
     net.biases = [tensors[f"biases.{i}"].copy() for i in range(len(sizes) - 1)]
     reserved = {"format", "format_version", "network"}
@@ -154,12 +166,3 @@ def load_network(path_or_name: str | Path) -> Network:
         except ValueError:
             net.metadata[key] = value
     return net
-
-
-def load_pretrained(name: str = "video") -> Network:
-    """One of the networks shipped with digitnet: ``video`` or ``wide``."""
-    if name not in PRETRAINED:
-        raise ModelFileError(
-            f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}"
-        )
-    return load_network(name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,14 +29,13 @@ from digitnet.activations import (
     get_activation,
 )
 from digitnet.costs import Cost, get_cost
-
-if TYPE_CHECKING:
-    from PIL import Image
-
-    from digitnet.preprocess import Prediction
+from digitnet.errors import ModelFileError
+from digitnet.modelfile import DTYPE, PRETRAINED, ModelContents, read_model, write_model
 
 INITS = ("normal", "xavier", "he")
-DTYPE = np.float32
+#: Examples fed forward at a time when a large set is read: bounds the memory of a wide
+#: network's hidden activations (10,000 x 1,024 floats) without slowing anything down.
+CHUNK = 10_000
 
 
 def all_finite(arr: Array) -> bool:
@@ -217,22 +216,31 @@ class Network:
 
     def predict_proba(self, x: ArrayLike) -> Array:
         """Output activations for a batch, shape ``(batch, 10)``. With a sigmoid output layer
-        they are each in (0, 1) but need not sum to one."""
-        return self.feedforward(x).output
+        they are each in (0, 1) but need not sum to one. A large batch is fed forward
+        :data:`CHUNK` examples at a time."""
+        return self.layer_outputs(x, self.num_layers - 1)
+
+    def layer_outputs(self, x: ArrayLike, layer: int, *, weighted_sums: bool = False) -> Array:
+        """Layer ``layer``'s activations (or weighted sums) for every example of ``x``, fed
+        forward :data:`CHUNK` examples at a time: the one loop that runs a network over a
+        data set."""
+        if not 0 <= layer < self.num_layers or (weighted_sums and layer == 0):
+            raise ValueError(f"layer must lie in {int(weighted_sums)}..{self.num_layers - 1}")
+        a = self.as_input(x, check_finite=False)
+        parts = []
+        for start in range(0, max(len(a), 1), CHUNK):
+            fp = self.feedforward(a[start : start + CHUNK])
+            parts.append(fp.weighted_sums[layer - 1] if weighted_sums else fp.activations[layer])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def predict(self, x: ArrayLike) -> NDArray[np.int64]:
         """The network's answer for each example: the index of the brightest output neuron."""
         return np.argmax(self.predict_proba(x), axis=1)
 
-    def accuracy(self, images: ArrayLike, labels: ArrayLike, batch_size: int = 10_000) -> float:
+    def accuracy(self, images: ArrayLike, labels: ArrayLike) -> float:
         """Fraction of examples whose answer equals the label."""
-        x = self.as_input(images)
         y = np.asarray(labels)
-        correct = 0
-        for start in range(0, len(x), batch_size):
-            stop = start + batch_size
-            correct += int(np.sum(self.predict(x[start:stop]) == y[start:stop]))
-        return correct / max(len(x), 1)
+        return float(np.sum(self.predict(images) == y)) / max(len(y), 1)
 
     # ------------------------------------------------------------------ learning
     def backprop(self, x: ArrayLike, y: ArrayLike, cost: Cost | str = "quadratic") -> Gradients:
@@ -270,6 +278,22 @@ class Network:
                 )
         return Gradients(grad_w, grad_b, cost.value(fp.output, target, output))
 
+    def input_gradient(self, fp: ForwardPass, layer: int, grad_z: Array) -> Array:
+        """The gradient of a quantity with respect to the input ``(batch, n_in)``, given its
+        gradient ``grad_z`` with respect to layer ``layer``'s weighted sums in the forward pass
+        ``fp``: :meth:`_backprop`'s backward steps (``grad_a = grad_z W``, then each
+        activation's vector-Jacobian product) carried down to the pixels, in the precision of
+        ``fp`` and ``grad_z`` (a float64 forward pass gives a float64 gradient)."""
+        if not 1 <= layer < self.num_layers:
+            raise ValueError(f"layer must lie in 1..{self.num_layers - 1}")
+        grad = grad_z @ self.weights[layer - 1]
+        for i in range(layer - 1, 0, -1):
+            delta = self.activation_of(i).backward(
+                fp.weighted_sums[i - 1], fp.activations[i], grad
+            )
+            grad = delta @ self.weights[i - 1]
+        return grad
+
     def as_target(self, y: ArrayLike, batch: int) -> Array:
         """Wanted outputs ``(batch, n_out)``: one-hot rows from integer labels."""
         arr = np.asarray(y)
@@ -297,29 +321,76 @@ class Network:
         return other
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-        """Save to a safetensors model file (see :mod:`digitnet.modelfile`)."""
-        from digitnet.modelfile import save_network
+        """Save to a safetensors model file (see :mod:`digitnet.modelfile`), atomically.
 
-        return save_network(self, path, metadata)
+        ``metadata`` (e.g. ``training`` and ``history``) is merged over ``self.metadata``.
+        """
+        contents = ModelContents(
+            self.sizes,
+            self.hidden_activation,
+            self.output_activation,
+            self.init,
+            self.seed,
+            self.weights,
+            self.biases,
+            {**self.metadata, **(metadata or {})},
+        )
+        return write_model(path, contents)
 
     @classmethod
     def load(cls, path_or_name: str | Path) -> Network:
         """Load a model file, or a shipped network by name (``video``, ``wide``)."""
-        from digitnet.modelfile import load_network
+        contents = read_model(path_or_name)
+        net = cls(contents.sizes, contents.hidden_activation, contents.output_activation,
+                  contents.init, seed=None)
+        net.seed = contents.seed
+        net.weights, net.biases = contents.weights, contents.biases
+        net.metadata = contents.metadata
+        return net
 
-        return load_network(path_or_name)
+    def summary(self) -> dict[str, Any]:
+        """The network's layers, parameter counts and what made it, as JSON values: what
+        ``digitnet info``, the web page, the report and a notebook show."""
+        layers = [
+            {
+                "from": self.sizes[i - 1],
+                "to": self.sizes[i],
+                "weights": w,
+                "biases": b,
+                "activation": self.activation_of(i).name,
+            }
+            for i, (w, b) in enumerate(self.parameter_counts(), start=1)
+        ]
+        meta = self.metadata
+        return {
+            "sizes": list(self.sizes),
+            "parameters": self.num_parameters,
+            "layers": layers,
+            "training": meta.get("training"),
+            "epochs_trained": len(meta.get("history", [])),
+            "test_accuracy": meta.get("test_accuracy"),
+            "digitnet_version": meta.get("digitnet_version"),
+        }
 
-    def _repr_html_(self) -> str:
-        """Jupyter shows a network as a summary table and its first layer's weight pictures."""
-        from digitnet.figures import network_html
 
-        return network_html(self)
+def load_network(path_or_name: str | Path) -> Network:
+    """Load a network from a model file, or a shipped one by name (``video``, ``wide``).
 
-    def predict_image(self, image: str | Path | Image.Image | NDArray[Any]) -> Prediction:
-        """Read a digit from any picture: a path, a PIL image or an array.
+    Checks the format and its version, layer sizes, activations, tensor shapes, dtypes and
+    that every number is finite; a problem raises :class:`ModelFileError` in one sentence.
+    """
+    return Network.load(path_or_name)
 
-        The picture goes through MNIST-style preprocessing (:mod:`digitnet.preprocess`) first.
-        """
-        from digitnet.preprocess import predict_image
 
-        return predict_image(self, image)
+def save_network(net: Network, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``net`` to ``path`` atomically (see :meth:`Network.save`); return the path."""
+    return net.save(path, metadata)
+
+
+def load_pretrained(name: str = "video") -> Network:
+    """One of the networks shipped with digitnet: ``video`` or ``wide``."""
+    if name not in PRETRAINED:
+        raise ModelFileError(
+            f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}"
+        )
+    return Network.load(name)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from digitnet import __version__
+from digitnet.version import __version__
 from digitnet import figures as F
 from digitnet.errors import DigitnetError
 from digitnet.files import atomic_write, check_output

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,64 +20,21 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from digitnet.activations import Array, softmax
-from digitnet.augment import Augmentation, augment_batch
-from digitnet.costs import get_cost
+from digitnet.augment import augment_batch, augmentation_for
+from digitnet.costs import Cost, get_cost
 from digitnet.network import DTYPE, Network
-from digitnet.optimizers import SCHEDULES, learning_rate_at, make_optimizer
+from digitnet.optimizers import Optimizer, learning_rate_at, make_optimizer
+from digitnet.recipe import Recipe
 
 # Multiply-adds of one mini-batch's forward pass below which one BLAS thread is fastest:
 # measured here, two threads slow the video's network down and speed wide networks up.
 SMALL_WORK = 4_000_000
 
 
-@dataclass
-class TrainingConfig:
-    """A training recipe. The defaults are Nielsen's chapter-1 run (SGD, eta 3.0, batch 10)."""
-
-    epochs: int = 30
-    batch_size: int = 10
-    learning_rate: float = 3.0
-    cost: str = "quadratic"
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    schedule: str = "constant"
-    step_every: int = 10
-    step_factor: float = 0.5
-    early_stopping: int = 0
-    validation_size: int = 10_000
-    augment: dict[str, float] = field(default_factory=dict)
-    teacher: str = ""
-    distill_weight: float = 0.7
-    temperature: float = 2.0
-    seed: int = 0
-    threads: int = 0
-
-    def validate(self) -> None:
-        """Raise ValueError with one clear sentence for an impossible setting."""
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"mini-batch size must be at least 1, got {self.batch_size}")
-        if not self.learning_rate > 0 or not np.isfinite(self.learning_rate):
-            raise ValueError(f"learning rate must be a positive number, got {self.learning_rate}")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight decay must not be negative, got {self.weight_decay}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
-        if self.early_stopping < 0:
-            raise ValueError("early-stopping patience must not be negative")
-        if self.validation_size < 0:
-            raise ValueError("validation size must not be negative")
-        if not 0.0 <= self.distill_weight <= 1.0:
-            raise ValueError(f"distillation weight must lie in 0..1, got {self.distill_weight}")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
-        get_cost(self.cost)
-        make_optimizer(self.optimizer, self.momentum)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def TrainingConfig(**options: Any) -> Recipe:  # noqa: N802 - digitnet 0.1's class name
+    """digitnet 0.1's training settings: now a :class:`~digitnet.recipe.Recipe` whose
+    defaults are Nielsen's chapter-1 run (SGD, eta 3.0, mini-batch 10, 30 epochs)."""
+    return Recipe.preset("nielsen", **options)
 
 
 @dataclass
@@ -110,24 +67,18 @@ def evaluate(
     net: Network, inputs: Array, labels: NDArray[np.integer], cost: str
 ) -> tuple[float, float]:
     """(mean cost, accuracy) of ``net`` on validated inputs ``(n, n_in)`` and integer labels."""
-    cost_fn = get_cost(cost)
-    output = net.activation_of(net.num_layers - 1)
-    total, correct = 0.0, 0
-    for start in range(0, len(inputs), 10_000):
-        x = inputs[start : start + 10_000]
-        y = labels[start : start + 10_000]
-        a = net._feedforward(x).output
-        total += cost_fn.value(a, net.as_target(y, len(y)), output) * len(y)
-        correct += int(np.sum(np.argmax(a, axis=1) == y))
+    outputs = net.predict_proba(inputs)
+    target = net.as_target(labels, len(labels))
+    loss = get_cost(cost).value(outputs, target, net.activation_of(net.num_layers - 1))
     n = max(len(inputs), 1)
-    return total / n, correct / n
+    return float(loss), int(np.sum(np.argmax(outputs, axis=1) == labels)) / n
 
 
 def train(
     net: Network,
     images: NDArray[np.generic],
     labels: NDArray[np.integer],
-    config: TrainingConfig,
+    recipe: Recipe,
     validation: tuple[NDArray[np.generic], NDArray[np.integer]] | None = None,
     *,
     on_batch: ProgressCallback | None = None,
@@ -136,7 +87,9 @@ def train(
     checkpoint: str | Path | None = None,
     teacher: Network | None = None,
 ) -> list[EpochMetrics]:
-    """Train ``net`` in place on ``images`` (n, 784 or 28x28) and ``labels`` (n,).
+    """Train ``net`` in place on ``images`` (n, 784 or 28x28) and ``labels`` (n,), epoch
+    after epoch, with the learning options of ``recipe`` (its network and data options are
+    for :func:`digitnet.runner.run_recipe`).
 
     ``validation`` is measured after every epoch (and drives early stopping). ``on_batch``
     is called as ``(epoch, images_done, running_loss)`` every few batches, ``on_epoch`` after
@@ -146,14 +99,13 @@ def train(
     images (knowledge distillation). The history also lands in
     ``net.metadata["history"]`` and the recipe in ``net.metadata["training"]``.
     """
-    config.validate()
+    recipe.validate()
     x_train = net.as_input(images)
     y_train = np.asarray(labels).astype(np.int64)
     if len(x_train) != len(y_train):
         raise ValueError(f"{len(x_train)} images but {len(y_train)} labels")
     if len(x_train) == 0:
         raise ValueError("no training images")
-    targets = net.as_target(y_train, len(y_train))
     x_val = y_val = None
     if validation is not None and len(validation[1]):
         x_val = net.as_input(validation[0])
@@ -166,68 +118,25 @@ def train(
             f"the teacher's layers {teacher.sizes} do not fit the network's {net.sizes}: "
             "input and output sizes must agree"
         )
-    augment = None
-    if config.augment:
-        # Settings not named are off, not the Augmentation defaults.
-        augment = Augmentation(**{**Augmentation.none().to_dict(), **config.augment})
-        if augment.is_identity():
-            augment = None
-
-    rng = np.random.default_rng(config.seed)
-    cost = get_cost(config.cost)
-    optimizer = make_optimizer(config.optimizer, config.momentum)
+    epoch = Epoch(net, recipe, x_train, y_train, teacher, on_batch, stop)
     history: list[EpochMetrics] = list_history(net)
     first_epoch = len(history) + 1
     best_accuracy, best_params, since_best = -1.0, None, 0
-    n, batch_size = len(x_train), config.batch_size
-    decay = DTYPE(config.weight_decay)
-    report_every = max(1, 2000 // batch_size)
-
-    threads = choose_threads(net, batch_size, config.threads)
+    threads = choose_threads(net, recipe.batch_size, recipe.threads)
     # Overflow in a diverging run is reported below as one clear error, not as warnings.
     with (
         threadpool_limits(limits=threads, user_api="blas"),
         np.errstate(over="ignore", invalid="ignore"),
     ):
-        for e in range(config.epochs):
-            lr = learning_rate_at(
-                e,
-                config.learning_rate,
-                config.schedule,
-                config.epochs,
-                config.step_every,
-                config.step_factor,
-            )
-            order = rng.permutation(n)
-            started = time.perf_counter()
-            loss_sum, seen = 0.0, 0
-            for k, start in enumerate(range(0, n, batch_size)):
-                idx = order[start : start + batch_size]
-                x = x_train[idx]
-                if augment is not None:
-                    x = augment_batch(x, rng, augment)
-                wanted = targets[idx]
-                if teacher is not None:
-                    wanted = distilled_targets(teacher, x, wanted, config)
-                grads = net._backprop(x, wanted, cost)
-                if decay:
-                    for g, w in zip(grads.weights, net.weights, strict=True):
-                        g += decay * w
-                optimizer.step(net.weights + net.biases, grads.weights + grads.biases, lr)
-                loss_sum += grads.cost * len(idx)
-                seen += len(idx)
-                if on_batch is not None and (k % report_every == 0 or seen == n):
-                    on_batch(first_epoch + e, seen, loss_sum / seen)
-                if stop is not None and stop.is_set():
-                    break
-            seconds = time.perf_counter() - started
-            _, train_acc = evaluate(net, x_train, y_train, config.cost)
+        for e in range(recipe.epochs):
+            loss, seen, seconds, lr = epoch.run(first_epoch + e, e)
+            _, train_acc = evaluate(net, x_train, y_train, recipe.cost)
             val_loss = val_acc = None
             if x_val is not None and y_val is not None:
-                val_loss, val_acc = evaluate(net, x_val, y_val, config.cost)
+                val_loss, val_acc = evaluate(net, x_val, y_val, recipe.cost)
             metrics = EpochMetrics(
                 epoch=first_epoch + e,
-                loss=loss_sum / max(seen, 1),
+                loss=loss,
                 train_accuracy=train_acc,
                 validation_accuracy=val_acc,
                 validation_loss=val_loss,
@@ -245,29 +154,104 @@ def train(
                 on_epoch(metrics, net)
             if val_acc is not None and val_acc > best_accuracy:
                 best_accuracy, since_best = val_acc, 0
-                if config.early_stopping:
+                if recipe.early_stopping:
                     best_params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
                 if checkpoint is not None:
-                    _record(net, config, history)
+                    _record(net, recipe, history)
                     net.save(checkpoint)
             else:
                 since_best += 1
             if stop is not None and stop.is_set():
                 break
-            if config.early_stopping and since_best >= config.early_stopping:
+            if recipe.early_stopping and since_best >= recipe.early_stopping:
                 break
     if best_params is not None:
         net.weights, net.biases = best_params
-    _record(net, config, history)
+    _record(net, recipe, history)
     return history
 
 
-def distilled_targets(teacher: Network, x: Array, labels: Array, config: TrainingConfig) -> Array:
+class Epoch:
+    """One pass over the training images in shuffled mini-batches: :meth:`run` calls
+    :func:`update_mini_batch` for each batch, as in Nielsen's ``network.py``."""
+
+    def __init__(
+        self,
+        net: Network,
+        recipe: Recipe,
+        x_train: Array,
+        y_train: NDArray[np.int64],
+        teacher: Network | None,
+        on_batch: ProgressCallback | None,
+        stop: threading.Event | None,
+    ) -> None:
+        self.net, self.recipe, self.x_train = net, recipe, x_train
+        self.targets = net.as_target(y_train, len(y_train))
+        self.teacher, self.on_batch, self.stop = teacher, on_batch, stop
+        self.augment = augmentation_for(recipe.augment)
+        self.rng = np.random.default_rng(recipe.seed)
+        self.cost = get_cost(recipe.cost)
+        self.optimizer = make_optimizer(recipe.optimizer, recipe.momentum)
+
+    def run(self, number: int, index: int) -> tuple[float, int, float, float]:
+        """Train epoch ``number`` (``index`` counts from 0 in this run, for the schedule);
+        return (mean loss, images seen, seconds, learning rate)."""
+        r = self.recipe
+        lr = learning_rate_at(
+            index, r.learning_rate, r.schedule, r.epochs, r.step_every, r.step_factor
+        )
+        n, batch_size = len(self.x_train), r.batch_size
+        report_every = max(1, 2000 // batch_size)
+        order = self.rng.permutation(n)
+        started = time.perf_counter()
+        loss_sum, seen = 0.0, 0
+        for k, start in enumerate(range(0, n, batch_size)):
+            idx = order[start : start + batch_size]
+            x = self.x_train[idx]
+            if self.augment is not None:
+                x = augment_batch(x, self.rng, self.augment)
+            wanted = self.targets[idx]
+            if self.teacher is not None:
+                wanted = distilled_targets(self.teacher, x, wanted, r)
+            cost = update_mini_batch(
+                self.net, x, wanted, self.cost, self.optimizer, lr, r.weight_decay
+            )
+            loss_sum += cost * len(idx)
+            seen += len(idx)
+            if self.on_batch is not None and (k % report_every == 0 or seen == n):
+                self.on_batch(number, seen, loss_sum / seen)
+            if self.stop is not None and self.stop.is_set():
+                break
+        return loss_sum / max(seen, 1), seen, time.perf_counter() - started, lr
+
+
+def update_mini_batch(
+    net: Network,
+    x: Array,
+    wanted: Array,
+    cost: Cost,
+    optimizer: Optimizer,
+    learning_rate: float,
+    weight_decay: float = 0.0,
+) -> float:
+    """One step of gradient descent on one mini-batch: backpropagation gives the gradient
+    of the cost (plus ``weight_decay`` times the weights, L2), the optimizer steps downhill.
+    Returns the mini-batch's cost before the step."""
+    grads = net._backprop(x, wanted, cost)
+    if weight_decay:
+        decay = DTYPE(weight_decay)
+        for g, w in zip(grads.weights, net.weights, strict=True):
+            g += decay * w
+    optimizer.step(net.weights + net.biases, grads.weights + grads.biases, learning_rate)
+    return grads.cost
+
+
+def distilled_targets(teacher: Network, x: Array, labels: Array, recipe: Recipe) -> Array:
     """Wanted outputs ``(batch, 10)``: ``(1 - w) * one-hot labels + w * softmax(z / T)`` of the
     teacher's output weighted sums ``z``, so the student also learns which wrong answers are
     plausible (Hinton et al., 2015)."""
-    z = teacher._feedforward(x).weighted_sums[-1] / DTYPE(config.temperature)
-    w = DTYPE(config.distill_weight)
+    z = teacher._feedforward(x).weighted_sums[-1] / DTYPE(recipe.temperature)
+    w = DTYPE(recipe.distill_weight)
     return (1 - w) * labels + w * softmax(z)
 
 
@@ -276,6 +260,6 @@ def list_history(net: Network) -> list[EpochMetrics]:
     return [EpochMetrics(**h) for h in net.metadata.get("history", [])]
 
 
-def _record(net: Network, config: TrainingConfig, history: list[EpochMetrics]) -> None:
-    net.metadata["training"] = config.to_dict()
+def _record(net: Network, recipe: Recipe, history: list[EpochMetrics]) -> None:
+    net.metadata["training"] = recipe.to_dict()
     net.metadata["history"] = [asdict(h) for h in history]

@@ -1,6 +1,7 @@
 """Training runs started from the page: one at a time, in a background thread.
 
-A run trains a new network on MNIST with :func:`digitnet.training.train` and publishes
+A run trains a network with :func:`digitnet.runner.run_recipe` (the recipe the page sent,
+over the `page` preset) and publishes
 events (``started``, ``batch``, ``epoch``, ``done``, ``failed``) that any number of
 subscribers read, from the first one on, as server-sent events. ``batch`` events come at
 most a few times a second; ``epoch`` events carry the first layer's weight pictures. While a
@@ -17,13 +18,15 @@ import math
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from digitnet.network import Network
-from digitnet.training import EpochMetrics, TrainingConfig, train
+from digitnet.recipe import Recipe
+from digitnet.runner import build_network, run_recipe, split_data
+from digitnet.training import EpochMetrics
 from digitnet.web.errors import ApiError
 
 BATCH_EVENTS_PER_SECOND = 4.0
@@ -31,28 +34,6 @@ BATCH_EVENT_BURST = 12
 WEIGHT_PICTURES = 16
 MAX_RUNS_KEPT = 20
 FINAL_STATES = ("finished", "stopped", "failed")
-
-
-@dataclass
-class RunSettings:
-    """What the page asks for: the network, the recipe and how much data (validated, with
-    its defaults, by the app's ``RunBody``)."""
-
-    layers: list[int]
-    hidden_activation: str
-    output_activation: str
-    init: str
-    cost: str
-    optimizer: str
-    learning_rate: float
-    momentum: float
-    weight_decay: float
-    schedule: str
-    batch_size: int
-    epochs: int
-    limit: int
-    validation_size: int
-    seed: int
 
 
 def weight_pictures(net: Network, count: int = WEIGHT_PICTURES) -> list[dict[str, Any]]:
@@ -87,7 +68,7 @@ def finite(value: Any) -> Any:
 class Run:
     """One training run: its settings, state, the resulting network and its events."""
 
-    def __init__(self, settings: RunSettings) -> None:
+    def __init__(self, settings: Recipe) -> None:
         self.id = uuid.uuid4().hex[:12]
         self.settings = settings
         self.status = "queued"
@@ -143,7 +124,7 @@ class Run:
             "id": self.id,
             "status": self.status,
             "error": self.error,
-            "settings": asdict(self.settings),
+            "settings": self.settings.to_dict(),
             "history": self.history,
             "test_accuracy": self.test_accuracy,
             "saved_as": self.saved_as,
@@ -156,34 +137,18 @@ class Run:
         s = self.settings
         try:
             self.status = "running"
-            from digitnet.data import load_mnist, split_validation
+            from digitnet.data import load_mnist
 
             mnist = load_mnist()
-            train_set, validation = split_validation(mnist.train, 10_000)
-            train_set = train_set.subset(0, min(s.limit, len(train_set)))
-            validation = validation.subset(0, s.validation_size)
-            net = Network(s.layers, s.hidden_activation, s.output_activation, s.init, s.seed)
-            config = TrainingConfig(
-                epochs=s.epochs,
-                batch_size=s.batch_size,
-                learning_rate=s.learning_rate,
-                cost=s.cost,
-                optimizer=s.optimizer,
-                momentum=s.momentum,
-                weight_decay=s.weight_decay,
-                schedule=s.schedule,
-                validation_size=s.validation_size,
-                seed=s.seed,
-                threads=1,
-            )
-            config.validate()
-            total = len(train_set)
+            split = split_data(s, mnist)
+            net = build_network(s)
+            total = len(split.train)
             self.publish(
                 "started",
                 {
                     "sizes": net.sizes,
                     "images": total,
-                    "validation": len(validation),
+                    "validation": len(split.validation),
                     "epochs": s.epochs,
                     "weights": weight_pictures(net),
                 },
@@ -226,23 +191,18 @@ class Run:
                     },
                 )
 
-            validation_pair = (validation.images, validation.labels) if len(validation) else None
             # A diverging run ends with a FloatingPointError from train(), reported below;
             # numpy's overflow warnings on the way there are noise.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                train(
-                    net,
-                    train_set.images,
-                    train_set.labels,
-                    config,
-                    validation_pair,
+                trained = run_recipe(
+                    s,
+                    mnist=mnist,
+                    net=net,
                     on_batch=on_batch,
                     on_epoch=on_epoch,
                     stop=self.stop_event,
                 )
-            self.test_accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
-            net.metadata["test_accuracy"] = self.test_accuracy
-            net.metadata["dataset"] = "MNIST"
+            self.test_accuracy = trained.test_accuracy
             self.net = net
             self.status = "stopped" if self.stop_event.is_set() else "finished"
             self.publish(
@@ -273,7 +233,7 @@ class RunManager:
         self._runs: dict[str, Run] = {}
         self._lock = threading.Lock()
 
-    def start(self, settings: RunSettings) -> Run:
+    def start(self, settings: Recipe) -> Run:
         """Start a run in a background thread; 409 if another one is still going."""
         with self._lock:
             for other in self._runs.values():

@@ -13,12 +13,13 @@ import time
 import webbrowser
 from typing import Any
 
+from digitnet.cli.common import add_model_argument, model_of
 from digitnet.errors import DigitnetError
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``digitnet serve``."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
         help="open the web page: draw a digit and watch the network think",
         description="Serve the digitnet page (draw, see every neuron, examples, train and "
@@ -29,13 +30,12 @@ def add_parser(subparsers: Any) -> None:
                    help="address to listen on (0.0.0.0 makes the page reachable from other "
                    "machines)")  # fmt: skip
     p.add_argument("--port", type=int, default=8000, help="port to listen on (0 = any free)")
-    p.add_argument("--model", default="video",
-                   help="model the page starts with: video, wide, a saved model's name or a "
-                   ".safetensors file")  # fmt: skip
+    add_model_argument(p)
     p.add_argument("--models-dir", default=None,
                    help="folder for models saved from the page (default $DIGITNET_MODELS or "
                    "~/.local/share/digitnet/models)")  # fmt: skip
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    return p
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     from digitnet.web.app import create_app
 
-    app = create_app(model=args.model, models_dir=args.models_dir)
+    app = create_app(model=model_of(args), models_dir=args.models_dir)
     sock = _bind(args.host, args.port)
     port = sock.getsockname()[1]
     url = page_url(args.host, port)

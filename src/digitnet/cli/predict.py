@@ -1,10 +1,10 @@
-"""``digitnet predict IMAGE...``: read the digit in pictures from the command line.
+"""``digitnet predict [MODEL] IMAGE...``: read the digit in pictures from the command line.
 
 Every picture goes through MNIST-style preprocessing (:mod:`digitnet.preprocess`), then the
-network. One line per picture::
+network (:mod:`digitnet.prediction`). One line per picture, the prediction's message::
 
     seven.png: 7 (97.1%)  runners-up: 1 1.5%, 9 0.8%
-    blank.png: no digit found (the picture is blank (too little contrast ...))
+    blank.png: no digit found: the picture is blank (too little contrast ...)
 
 A picture that cannot be read prints one sentence to stderr; the others are still answered and
 the exit code is 2 (0 when every picture could be read).
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from digitnet.cli.common import add_model_argument, looks_like_model, model_of
 from digitnet.errors import DigitnetError, ImageError
 
 SHOW_INPUT_HELP = (
@@ -32,9 +33,9 @@ SHOW_INPUT_HELP = (
 )
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``predict`` sub-command."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "predict",
         help="read the digit in pictures (PNG, JPEG, BMP, GIF, TIFF, WebP)",
         description="Read the handwritten (or drawn, typeset, photographed) digit in each "
@@ -48,22 +49,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "images",
         nargs="+",
-        metavar="IMAGE",
-        help="picture files to read; '-' reads one picture from standard input",
+        metavar="[MODEL] IMAGE",
+        help="picture files to read; '-' reads one picture from standard input. A first "
+        "argument that is video, wide or a .safetensors file is the model",
     )
-    p.add_argument(
-        "-m",
-        "--model",
-        default=None,
-        metavar="MODEL",
-        help="model file, or a shipped network: video (default) or wide",
-    )
+    add_model_argument(p, positional=False)
     p.add_argument(
         "--json",
         action="store_true",
         help="print a JSON list with one object per picture instead of text",
     )
     p.add_argument("--show-input", default=None, metavar="OUT", help=SHOW_INPUT_HELP)
+    return p
 
 
 def read_source(name: str) -> str | bytes:
@@ -95,20 +92,9 @@ def save_input(pixels: np.ndarray, path: Path) -> None:
     image.save(path, format="PNG")
 
 
-def percent(p: float) -> str:
-    """A probability as a percentage with one decimal, e.g. ``97.1%``."""
-    return f"{100.0 * p:.1f}%"
-
-
 def text_line(name: str, prediction: Any) -> str:
-    """The line printed for one picture's :class:`~digitnet.preprocess.Prediction`."""
-    if prediction.digit is None:
-        return f"{name}: no digit found ({prediction.prepared.reason})"
-    runners = ", ".join(f"{d} {percent(p)}" for d, p in prediction.ranking[1:3])
-    guess = f"{prediction.digit} ({percent(prediction.probability)})"
-    if not prediction.confident:
-        guess = f"{prediction.digit}? ({percent(prediction.probability)}, not sure)"
-    return f"{name}: {guess}  runners-up: {runners}"
+    """The line printed for one picture: its name and the prediction's message."""
+    return f"{name}: {prediction.message}"
 
 
 def json_entry(name: str, prediction: Any, saved: Path | None) -> dict[str, Any]:
@@ -147,15 +133,18 @@ def error_entry(name: str, message: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``digitnet predict``; return the exit code (2 if any picture failed, else 0)."""
-    from digitnet.modelfile import load_network
-    from digitnet.preprocess import Prepared, predict_prepared, prepare
+    from digitnet.network import Network
+    from digitnet.prediction import predict_prepared
+    from digitnet.preprocess import Prepared, prepare
 
+    images: list[str] = list(args.images)
+    if len(images) > 1 and looks_like_model(images[0]):
+        args.model_given = images.pop(0)
     try:
-        net = load_network(args.model or "video")
+        net = Network.load(model_of(args))
     except DigitnetError as exc:
         print(f"digitnet: error: {exc}", file=sys.stderr)
         return 2
-    images: list[str] = list(args.images)
     if images.count("-") > 1:
         print("digitnet: error: standard input ('-') can be read only once.", file=sys.stderr)
         return 2

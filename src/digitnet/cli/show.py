@@ -1,8 +1,8 @@
-"""``digitnet show ...`` and ``digitnet report``: pictures of a network, from the command line.
+"""``digitnet show ...``: one picture of a network, from the command line.
 
 ``show`` draws one picture (weights, network, curves, confusion, mistakes or features) to a
-PNG or SVG file; ``report`` writes one self-contained HTML page with all of them. matplotlib
-is imported only when one of these commands runs, so ``digitnet --help`` stays fast.
+PNG or SVG file. matplotlib is imported only when the command runs, so ``digitnet --help``
+stays fast.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from digitnet.cli import add_model_argument, positive_int
+from digitnet.cli.common import add_model_argument, load_model, model_of, positive_int
 from digitnet.errors import DigitnetError
 
 DEFAULT_NAMES = {
@@ -43,9 +43,9 @@ def _add_common(p: argparse.ArgumentParser, picture: str, *, data: bool = False)
         )
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register ``show`` (with one sub-command per picture) and ``report``."""
-    show = subparsers.add_parser(
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``show``, with one sub-command per picture."""
+    show: argparse.ArgumentParser = subparsers.add_parser(
         "show",
         help="draw a picture of a network: weights, network, curves, confusion, mistakes, features",
         description="Draw one picture of a network with matplotlib and save it as PNG or SVG.",
@@ -148,39 +148,17 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--top", type=positive_int, default=5, help="test digits shown per neuron")
     p.add_argument("--steps", type=positive_int, default=200, help="gradient-ascent steps")
 
-    r = subparsers.add_parser(
-        "report",
-        help="one self-contained HTML page with a model's pictures and numbers",
-        description="Write one HTML file (images embedded, nothing external) with the "
-        "model's summary, curves, accuracy per digit, confusion matrix, mistakes, weight "
-        "pictures and what its hidden neurons look for.",
-    )
-    add_model_argument(r)
-    r.add_argument(
-        "-o", "--output", default="report.html", metavar="FILE", help="the .html file to write"
-    )
-    r.add_argument("--name", default=None, help="title of the report (default: the model)")
-    r.add_argument(
-        "--no-features",
-        action="store_true",
-        help="leave out the slowest section, what the hidden neurons look for",
-    )
-    r.add_argument(
-        "--data-dir",
-        default=None,
-        help="use the test set of another IDX dataset instead of MNIST's",
-    )
+    return show
 
 
-def _output(path: str | None, default: str, suffixes: tuple[str, ...]) -> Path:
+def output_path(path: str | None, default: str, suffixes: tuple[str, ...]) -> Path:
     """The output path, checked before any work is done."""
     from digitnet.files import check_output
 
-    kind = "report" if suffixes == (".html",) else "picture"
-    return check_output(path if path is not None else default, suffixes, kind)
+    return check_output(path if path is not None else default, suffixes, "picture")
 
 
-def _test_set(data_dir: str | None) -> tuple[Any, Any]:
+def test_set(data_dir: str | None) -> tuple[Any, Any]:
     from digitnet.data import load_mnist
 
     test = load_mnist(data_dir).test
@@ -217,7 +195,7 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
                 raise DigitnetError(f"found no digit in {image}: {prepared.reason}")
             pixels = prepared.pixels
         else:
-            images, labels = _test_set(args.data_dir)
+            images, labels = test_set(args.data_dir)
             index = 0 if args.test_index is None else args.test_index
             if not 0 <= index < len(images):
                 raise DigitnetError(
@@ -229,20 +207,20 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
     if what == "curves":
         if not net.metadata.get("history"):
             raise DigitnetError(
-                f"{args.model} has no training history, so there are no curves to draw"
+                f"{model_of(args)} has no training history, so there are no curves to draw"
             )
         return figures.curves(net)
     if what == "confusion":
-        return figures.confusion(net, *_test_set(args.data_dir))
+        return figures.confusion(net, *test_set(args.data_dir))
     if what == "mistakes":
-        return figures.mistakes(net, *_test_set(args.data_dir), n=args.count)
+        return figures.mistakes(net, *test_set(args.data_dir), n=args.count)
     if what == "features":
         if args.layer >= net.num_layers:
             raise DigitnetError(
                 f"--layer {args.layer} does not exist: this network's layers after the input "
                 f"are 1 to {net.num_layers - 1}"
             )
-        images, _ = _test_set(args.data_dir)
+        images, _ = test_set(args.data_dir)
         return figures.features(
             net,
             args.layer,
@@ -255,29 +233,14 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``show ...`` or ``report``; return the exit code."""
+    """Run ``show PICTURE``; return the exit code."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from digitnet.modelfile import load_network
-
-    if args.command == "report":
-        from digitnet.report import write_report
-
-        out = _output(args.output, "report.html", (".html", ".htm"))
-        net = load_network(args.model)
-        images = labels = None
-        if args.data_dir is not None:
-            images, labels = _test_set(args.data_dir)
-        name = args.name or (Path(args.model).stem if args.model else "model")
-        write_report(net, out, name, images=images, labels=labels, features=not args.no_features)
-        print(f"wrote {out}")
-        return 0
-
     from digitnet import figures
 
-    out = _output(args.output, DEFAULT_NAMES[args.picture], PICTURE_SUFFIXES)
-    net = load_network(args.model)
+    out = output_path(args.output, DEFAULT_NAMES[args.picture], PICTURE_SUFFIXES)
+    net = load_model(args)
     fig = _figure(args, net)
     figures.save_figure(fig, out, dpi=args.dpi)
     print(f"wrote {out}")

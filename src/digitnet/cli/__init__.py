@@ -1,0 +1,67 @@
+"""The ``digitnet`` command: train, evaluate, inspect, predict, serve and draw networks.
+
+One module per command, each with ``add_parser(subparsers)`` and ``run(args)``; the table
+:data:`COMMANDS` lists them all. Every command that takes a model accepts it as ``MODEL`` and
+as ``--model MODEL``: a model file or a shipped network (``video``, the default, or ``wide``).
+Errors a person can fix print one sentence and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from digitnet.cli import download, evaluate, info, predict, report, serve, show, train
+from digitnet.errors import DigitnetError
+from digitnet.version import __version__
+
+#: Every sub-command, in the order ``digitnet --help`` lists them, and its module.
+COMMANDS: dict[str, ModuleType] = {
+    "train": train,
+    "evaluate": evaluate,
+    "info": info,
+    "predict": predict,
+    "serve": serve,
+    "show": show,
+    "report": report,
+    "download": download,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``digitnet`` command, with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="digitnet",
+        description="The neural network of 3Blue1Brown's 'But what is a neural network?': "
+        "it learns MNIST's handwritten digits, reads yours, and shows what happens inside.",
+    )
+    parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS.values():
+        p = module.add_parser(sub)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``digitnet`` command; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    handler: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return int(handler(args))
+    except (DigitnetError, FloatingPointError, OSError, ValueError) as exc:
+        print(f"digitnet: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("digitnet: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

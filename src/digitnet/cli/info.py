@@ -1,0 +1,44 @@
+"""``digitnet info``: a model's layers, parameter counts and training recipe."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from digitnet.cli.common import add_model_argument, load_model, model_of
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "info", help="layers, parameter counts and training recipe of a model"
+    )
+    add_model_argument(p)
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    net = load_model(args)
+    data = net.summary()
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    print(f"{model_of(args)}: {'-'.join(map(str, net.sizes))}, {data['parameters']:,} parameters")
+    print(f"  input layer: {net.sizes[0]} neurons (the pixels)")
+    for i, layer in enumerate(data["layers"], start=1):
+        kind = "output layer" if i == len(data["layers"]) else f"hidden layer {i}"
+        print(
+            f"  {kind}: {layer['to']} neurons, {layer['activation']}; "
+            f"{layer['weights']:,} weights ({layer['from']}x{layer['to']}) + "
+            f"{layer['biases']} biases = {layer['weights'] + layer['biases']:,}"
+        )
+    if data["training"]:
+        t = data["training"]
+        print(
+            f"  trained {data['epochs_trained']} epochs: {t['cost']} cost, {t['optimizer']}, "
+            f"lr {t['learning_rate']}, mini-batch {t['batch_size']}, schedule {t['schedule']}"
+        )
+    if data["test_accuracy"] is not None:
+        print(f"  test accuracy {data['test_accuracy']:.2%}")
+    return 0
