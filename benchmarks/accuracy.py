@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from digitnet.cli import main as digitnet
-from digitnet.modelfile import load_network
+from digitnet import load_network
 
 VIDEO = "--layers 784,16,16,10"
 # The commands that made the shipped networks (also in the README).

@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from digitnet import load_pretrained
 from digitnet import preprocess as pp
 from digitnet import synthetic as sy
 from digitnet.data import load_mnist
-from digitnet.modelfile import PRETRAINED, load_pretrained
+from digitnet.modelfile import PRETRAINED
 from digitnet.prediction import predict_prepared
 
 SEEDS = {"strokes": 1001, "fonts": 2002, "photos": 3003}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what digitnet's tests need, then runs them all: lint, format, types, pytest
-# (unit, CLI, data downloads against a local server, and the browser tests in Chromium).
+# Installs what digitnet's tests need, then runs them all: lint, format, types, import layers,
+# pytest (unit, CLI, data downloads against a local server, and the browser tests in Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,5 @@ python3 -m pip install -q -e '.[test]'
 echo "== ruff check"; ruff check .
 echo "== ruff format --check"; ruff format --check .
 echo "== mypy"; mypy
+echo "== lint-imports (the layers of docs/architecture.md)"; lint-imports
 echo "== pytest"; python3 -m pytest -q -p no:cacheprovider "$@"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from digitnet.cli import main
-from digitnet.modelfile import load_network
+from digitnet import load_network
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -100,7 +100,7 @@ def test_info_counts_parameters_per_layer(capsys: pytest.CaptureFixture[str]) ->
         (["evaluate", "missing.safetensors"], "does not exist"),
         (["info", "nonsense"], "does not exist"),
         (["train", "--layers", "784,abc"], "layers must be numbers"),
-        (["train", "--lr", "-1"], "positive number"),
+        (["train", "--lr", "-1"], "learning_rate must be more than 0"),
         (["train", "--epochs", "0"], "at least 1"),
         (["train", "--layers", "100,10", "--limit", "10"], "784 input and 10 output"),
         (["train", "-o", "/no/such/folder/m.safetensors", "--limit", "10"], "does not exist"),
@@ -133,9 +133,110 @@ def test_a_bad_model_file_through_the_real_command(tmp_path: Path) -> None:
 
 
 def test_help_lists_every_command() -> None:
+    from digitnet.cli import COMMANDS
+
     proc = subprocess.run(
         [sys.executable, "-m", "digitnet", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0
-    for command in ("train", "evaluate", "info"):
-        assert command in proc.stdout
+    listed = proc.stdout.split("COMMAND", 2)[-1]
+    expected = {"train", "evaluate", "info", "predict", "serve", "show", "report", "download"}
+    assert set(COMMANDS) == expected
+    for command in expected:
+        assert f"\n    {command} " in listed, command
+        sub = subprocess.run(
+            [sys.executable, "-m", "digitnet", command, "--help"], capture_output=True, text=True
+        )
+        assert sub.returncode == 0 and f"usage: digitnet {command}" in sub.stdout
+
+
+def test_a_command_module_that_fails_to_import_is_not_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import digitnet.cli as cli
+
+    broken = type(cli)("broken")  # a command module without add_parser
+    monkeypatch.setitem(cli.COMMANDS, "broken", broken)
+    with pytest.raises(AttributeError):
+        cli.build_parser()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate", "{m}", "--json"],
+        ["evaluate", "--model", "{m}", "--json"],
+        ["info", "{m}", "--json"],
+        ["info", "-m", "{m}", "--json"],
+    ],
+)
+def test_the_model_is_given_as_model_or_as_option(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, *[a.format(m="wide") for a in argv])
+    assert code == 0, err
+    data = json.loads(out)
+    assert data.get("model", "wide") == "wide"
+    assert data.get("sizes", [784, 1024])[1] == 1024 or data["accuracy"] > 0.99
+
+
+def test_every_model_command_accepts_both_spellings() -> None:
+    from digitnet.cli import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["evaluate", "wide"],
+        ["evaluate", "--model", "wide"],
+        ["info", "--model", "wide"],
+        ["show", "weights", "wide"],
+        ["show", "curves", "--model", "wide"],
+        ["report", "wide"],
+        ["report", "--model", "wide"],
+        ["serve", "wide"],
+        ["serve", "--model", "wide"],
+        ["predict", "--model", "wide", "a.png"],
+    ):
+        args = parser.parse_args(argv)
+        assert "wide" in (getattr(args, "model_given", None), args.model_option), argv
+
+
+def test_two_different_models_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "info", "video", "--model", "wide")
+    assert code == 2 and "two models given" in err
+
+
+def test_predict_takes_the_model_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digitnet.data import load_mnist
+    from PIL import Image
+
+    digit = load_mnist().test.images[0]  # a 7
+    path = tmp_path / "seven.png"
+    Image.fromarray(digit).save(path)
+    code, out, err = run(capsys, "predict", "wide", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["digit"] == 7
+
+
+def test_nielsen_with_epochs_trains_that_many_epochs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "n1.safetensors"
+    code, stdout, _ = run(
+        capsys, "train", "--nielsen", "--epochs", "1", "--limit", "1000", "-o", str(out)
+    )
+    assert code == 0
+    assert "epoch   1/1" in stdout and "epoch   2/" not in stdout
+    net = load_network(out)
+    assert len(net.metadata["history"]) == 1 and net.metadata["training"]["epochs"] == 1
+    assert net.metadata["training"]["cost"] == "quadratic"  # the rest is still Nielsen's
+
+
+def test_report_refuses_a_wrong_extension_as_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "report", "-o", str(tmp_path / "out.txt"))
+    assert code == 2
+    assert "a report must end in .html or .htm" in err
+    assert not (tmp_path / "out.txt").exists()

@@ -1,11 +1,13 @@
 """Pictures of a network: every figure renders, has the expected panels, and saves as a valid
-PNG or SVG; activation maximisation really excites its neuron; ``digitnet show`` works and
-fails with one clear sentence."""
+PNG or SVG; the package keeps the old module's names; ``digitnet show`` works and fails with
+one clear sentence. The numbers behind the pictures are tested in test_inspection.py."""
 
 from __future__ import annotations
 
 import base64
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
-from digitnet import Network, figures
+from digitnet import Network, figures, inspection, maximise
 from digitnet.cli import main
 from digitnet.data import load_mnist
 from digitnet.errors import DigitnetError
@@ -230,57 +232,6 @@ def test_mistakes_gallery_shows_the_surest_mistakes(
 
 
 # --------------------------------------------------------------------------- features
-def test_input_gradient_matches_finite_differences(deep: Network) -> None:
-    rng = np.random.default_rng(5)
-    x = rng.uniform(0, 1, (3, 784))
-    neurons = np.array([0, 5, 9])
-    for layer in (1, 2, 3):
-        scores, grad = figures.input_gradients(deep, x, layer, neurons)
-        pixels = rng.choice(784, 5, replace=False)
-        for p in pixels:
-            bumped = x.copy()
-            bumped[:, p] += 1e-5
-            up, _ = figures.input_gradients(deep, bumped, layer, neurons)
-            np.testing.assert_allclose((up - scores) / 1e-5, grad[:, p], rtol=1e-3, atol=1e-6)
-
-
-def test_activation_maximisation_beats_random_inputs_of_the_same_norm(
-    small: Network, deep: Network
-) -> None:
-    rng = np.random.default_rng(6)
-    for net, layer in ((small, 1), (small, 2), (deep, 2)):
-        best = figures.maximise_activations(net, layer, steps=60)
-        n = net.sizes[layer]
-        assert best.shape == (n, 28, 28)
-        flat = best.reshape(n, 784)
-        assert flat.min() >= 0 and flat.max() <= 1
-        norms = np.linalg.norm(flat, axis=1)
-        assert np.all(norms <= figures.DEFAULT_NORM + 1e-6)
-        noise = rng.uniform(0, 1, (n, 784))
-        noise *= (norms / np.linalg.norm(noise, axis=1))[:, None]
-        rows = np.arange(n)
-        best_fp, noise_fp = net.feedforward(flat), net.feedforward(noise)
-        z_best = best_fp.weighted_sums[layer - 1][rows, rows]
-        z_noise = noise_fp.weighted_sums[layer - 1][rows, rows]
-        assert np.all(z_best > z_noise)
-        a_best = best_fp.activations[layer][rows, rows]
-        a_noise = noise_fp.activations[layer][rows, rows]
-        assert np.all(a_best >= a_noise) and a_best.mean() > a_noise.mean()
-    single = figures.maximise_activation(small, 1, 3, steps=60)
-    np.testing.assert_allclose(single, figures.maximise_activations(small, 1, steps=60)[3])
-
-
-def test_top_activating_are_the_most_exciting_images(
-    small: Network, mnist_part: dict[str, np.ndarray]
-) -> None:
-    x = mnist_part["test_x"]
-    top = figures.top_activating(small, x, 1, 7, k=4)
-    z = small.feedforward(x).weighted_sums[0][:, 7]
-    assert top.tolist() == np.argsort(-z, kind="stable")[:4].tolist()
-    with pytest.raises(DigitnetError):
-        figures.top_activating(small, x, 1, 16)
-
-
 def test_features_figure_has_three_kinds_of_panel(
     small: Network, mnist_part: dict[str, np.ndarray], tmp_path: Path
 ) -> None:
@@ -321,7 +272,67 @@ def test_network_html_for_notebooks(small: Network) -> None:
     match = re.search(r'src="data:image/png;base64,([^"]+)"', text)
     assert match is not None
     assert base64.b64decode(match.group(1)).startswith(b"\x89PNG")
-    assert small._repr_html_() == text  # what Jupyter shows for a Network
+
+
+def test_importing_figures_makes_jupyter_show_networks_as_html() -> None:
+    pytest.importorskip("IPython")
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "from digitnet import Network, figures\n"
+        "net = Network([784, 16, 10])\n"
+        "data, _ = shell.display_formatter.format(net)\n"
+        "assert data['text/html'] == figures.network_html(net), data.keys()\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_notebook_display_does_nothing_outside_ipython() -> None:
+    code = (
+        "import sys\n"
+        "from digitnet import figures\n"
+        "figures.enable_notebook_display()\n"
+        "print('IPython' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- the package
+OLD_NAMES = """
+    BACKGROUND DEFAULT_DPI DEFAULT_NORM DIGIT_CMAP FORMATS HIGHLIGHT NEGATIVE POSITIVE
+    WEIGHT_CMAP confusion curves evaluate facts features figure_png find_mistakes
+    input_gradients layer_values maximise_activation maximise_activations mistakes
+    mnist_test_set network_diagram network_html png_data_url save_figure significant_neurons
+    summary_rows summary_table_html top_activating traced_weights weight_grid weight_matrices
+    weights_overview
+""".split()
+
+
+def test_every_name_of_the_old_figures_module_still_works() -> None:
+    assert set(OLD_NAMES) <= set(figures.__all__)
+    for name in figures.__all__:
+        assert getattr(figures, name) is not None
+    assert figures.top_activating is inspection.top_activating
+    assert figures.maximise_activation is maximise.maximise_activation
+
+
+def test_figures_need_no_preprocessing_web_or_cli() -> None:
+    code = (
+        "import sys, digitnet.figures\n"
+        "banned = ('digitnet.preprocess', 'digitnet.prediction', 'digitnet.web', 'digitnet.cli')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(banned)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"
 
 
 # --------------------------------------------------------------------------- the CLI

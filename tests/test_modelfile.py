@@ -12,7 +12,8 @@ from safetensors.numpy import save_file
 
 import digitnet
 from digitnet import ModelFileError, Network
-from digitnet.modelfile import FORMAT_VERSION, load_network, load_pretrained, save_network
+from digitnet import load_network, load_pretrained, save_network
+from digitnet.modelfile import FORMAT_VERSION
 
 
 def _net() -> Network:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitnet import cli_predict
+from digitnet.cli import predict as cli_predict
 from digitnet import synthetic as sy
 
 
@@ -55,7 +55,7 @@ def test_text_answers(capsys: pytest.CaptureFixture[str], pictures: dict[str, Pa
     assert len(lines) == 2
     assert lines[0].startswith(f"{pictures['seven']}: 7 (")
     assert "%)  runners-up: " in lines[0]
-    assert lines[1].startswith(f"{pictures['blank']}: no digit found (")
+    assert lines[1].startswith(f"{pictures['blank']}: no digit found: ")
 
 
 @pytest.mark.parametrize("model", ["video", "wide"])

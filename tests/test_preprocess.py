@@ -34,7 +34,7 @@ PROPERTY = settings(
 
 @pytest.fixture(scope="module")
 def trained_net() -> Network:
-    from digitnet.modelfile import load_pretrained
+    from digitnet import load_pretrained
 
     return load_pretrained("wide")
 

@@ -39,7 +39,7 @@ LOWER_BOUNDS = {
 
 @pytest.fixture(scope="module", params=NETWORKS)
 def trained_net(request: pytest.FixtureRequest) -> tuple[str, Network]:
-    from digitnet.modelfile import load_pretrained
+    from digitnet import load_pretrained
 
     return request.param, load_pretrained(request.param)
 

@@ -157,9 +157,9 @@ def test_bad_settings_are_refused(small_mnist) -> None:  # type: ignore[no-untyp
     net = Network([784, 10])
     for bad, message in (
         (dict(epochs=0), "epochs"),
-        (dict(batch_size=0), "mini-batch"),
-        (dict(learning_rate=-1.0), "learning rate"),
-        (dict(cost="hinge"), "unknown cost"),
+        (dict(batch_size=0), "batch_size must be at least 1"),
+        (dict(learning_rate=-1.0), "learning_rate must be more than 0"),
+        (dict(cost="hinge"), "cost must be one of"),
         (dict(schedule="warm"), "schedule"),
     ):
         with pytest.raises(ValueError, match=message):
@@ -199,27 +199,24 @@ def test_distilled_targets_mix_labels_and_the_teachers_soft_answers() -> None:
 
 
 def test_a_student_learns_from_a_teacher(small_mnist) -> None:  # type: ignore[no-untyped-def]
+    # The teacher learned a wrong rule on purpose: it answers (digit + 1) mod 10. A student
+    # that learns only from the teacher's answers (distill_weight 1) must learn that rule, not
+    # the labels it is given, so a training loop that ignored the teacher would fail here.
     x, y, xt, yt = small_mnist
     teacher = Network([784, 64, 10], "relu", "softmax", init="he")
-    train(
-        teacher,
-        x,
-        y,
-        TrainingConfig(
-            epochs=3, batch_size=32, learning_rate=0.003, optimizer="adam", cost="cross_entropy"
-        ),
+    recipe = TrainingConfig(
+        epochs=3, batch_size=32, learning_rate=0.003, optimizer="adam", cost="cross_entropy"
     )
+    train(teacher, x, (y + 1) % 10, recipe)
+    assert teacher.accuracy(xt, (yt + 1) % 10) > 0.8
     student = Network([784, 16, 16, 10], "sigmoid", "softmax", init="xavier")
-    config = TrainingConfig(
-        epochs=3,
-        batch_size=32,
-        learning_rate=0.01,
-        optimizer="adam",
-        cost="cross_entropy",
-        teacher="test-teacher",
-    )
+    config = recipe.replace(learning_rate=0.01, teacher="test-teacher", distill_weight=1.0)
     train(student, x, y, config, teacher=teacher)
-    assert student.accuracy(xt, yt) > 0.8
+    assert student.accuracy(xt, (yt + 1) % 10) > 0.75
+    assert student.accuracy(xt, yt) < 0.1
     assert student.metadata["training"]["teacher"] == "test-teacher"
+    half = Network([784, 16, 16, 10], "sigmoid", "softmax", init="xavier")
+    train(half, x, y, config.replace(distill_weight=0.0), teacher=teacher)
+    assert half.accuracy(xt, yt) > 0.8  # with weight 0 the labels alone count
     with pytest.raises(ValueError, match="teacher's layers"):
         train(student, x, y, config, teacher=Network([784, 5]))

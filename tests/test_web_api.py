@@ -176,8 +176,8 @@ def test_predict_blank_says_draw_a_digit(client: TestClient) -> None:
 
 
 def test_predict_mnist_example_without_preprocessing(client: TestClient) -> None:
+    from digitnet import load_network
     from digitnet.data import load_mnist
-    from digitnet.modelfile import load_network
 
     example = client.get("/api/examples/0").json()
     test = load_mnist().test
@@ -457,7 +457,7 @@ def test_a_crashing_run_reports_why(client: TestClient, monkeypatch: pytest.Monk
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the disk caught fire")
 
-    monkeypatch.setattr("digitnet.web.runs.train", broken)
+    monkeypatch.setattr("digitnet.runner.train", broken)
     run = client.post("/api/runs", json=TINY_RUN).json()
     state = wait_for_run(client, run["id"])
     assert state["status"] == "failed" and state["error"] == "the disk caught fire"
@@ -481,7 +481,7 @@ def test_save_before_the_run_ends_is_409(
     def waiting(*args: Any, **kwargs: Any) -> None:
         release.wait(10)
 
-    monkeypatch.setattr("digitnet.web.runs.train", waiting)
+    monkeypatch.setattr("digitnet.runner.train", waiting)
     run = client.post("/api/runs", json=TINY_RUN).json()
     try:
         response = client.post(f"/api/runs/{run['id']}/save", json={"name": "early"})

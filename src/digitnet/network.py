@@ -192,7 +192,10 @@ class Network:
 
         ``x``: ``(batch, 784)`` (see :meth:`as_input`). Each step is ``a' = f(a W^T + b)``.
         """
-        a = self.as_input(x, check_finite=False)
+        return self._checked_feedforward(self.as_input(x, check_finite=False))
+
+    def _checked_feedforward(self, a: Array) -> ForwardPass:
+        """:meth:`feedforward` of converted inputs, raising for NaN or infinite ones."""
         with np.errstate(over="ignore", invalid="ignore"):
             fp = self._feedforward(a)
         # A NaN or infinite input makes every first weighted sum of its example non-finite
@@ -229,7 +232,7 @@ class Network:
         a = self.as_input(x, check_finite=False)
         parts = []
         for start in range(0, max(len(a), 1), CHUNK):
-            fp = self.feedforward(a[start : start + CHUNK])
+            fp = self._checked_feedforward(a[start : start + CHUNK])
             parts.append(fp.weighted_sums[layer - 1] if weighted_sums else fp.activations[layer])
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
@@ -394,3 +397,4 @@ def load_pretrained(name: str = "video") -> Network:
             f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}"
         )
     return Network.load(name)
+

@@ -101,7 +101,7 @@ class Recipe:
         0.003,
         "learning rate (eta)",
         above=0.0,
-        maximum=100.0,
+        page_maximum=100.0,
         flags=("--lr",),
     )
     momentum: float = option(0.9, "for the momentum optimizer", minimum=0.0, below=1.0)

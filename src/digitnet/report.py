@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from digitnet.version import __version__
 from digitnet import figures as F
+from digitnet import inspection
 from digitnet.errors import DigitnetError
 from digitnet.files import atomic_write, check_output
 from digitnet.network import Network
+from digitnet.version import __version__
 
 SUFFIXES = (".html", ".htm")
 
@@ -105,10 +106,10 @@ def report_html(
     if (images is None) != (labels is None):
         raise ValueError("give both images and labels, or neither (the MNIST test set)")
     if images is None or labels is None:
-        images, labels = F.mnist_test_set()
+        images, labels = inspection.mnist_test_set()
     x = np.asarray(images)
     y = np.asarray(labels).astype(np.int64)
-    result = F.evaluate(net, x, y)
+    result = inspection.evaluate(net, x, y)
     layers = "-".join(str(s) for s in net.sizes)
     sections: list[tuple[str, str, str]] = []
 
@@ -145,7 +146,7 @@ def report_html(
     # Mistakes, and two digits through the network: a right one and the surest mistake.
     body = _img(F.mistakes(net, x, y, n=mistakes_count), "misread test digits")
     sections.append(("mistakes", "Mistakes", body))
-    wrong, _, _ = F.find_mistakes(net, x, y)
+    wrong, _, _ = inspection.find_mistakes(net, x, y)
     right = np.flatnonzero(net.predict(x[:200]) == y[:200])
     body = ""
     for index, what in ((right[:1], "a digit it reads right"), (wrong[:1], "its surest mistake")):

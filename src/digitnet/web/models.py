@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from digitnet.errors import ModelFileError
-from digitnet.modelfile import PRETRAINED, PRETRAINED_DESCRIPTIONS, load_network, pretrained_path
-from digitnet.network import Network
+from digitnet.modelfile import PRETRAINED, PRETRAINED_DESCRIPTIONS, pretrained_path
+from digitnet.network import Network, load_network
 from digitnet.web.errors import ApiError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -198,17 +198,17 @@ class ModelStore:
             net = self.get(name)
         except ApiError as exc:
             return {"name": name, "kind": kind, "error": exc.message}
-        meta = net.metadata
+        summary = net.summary()
         description = PRETRAINED_DESCRIPTIONS.get(name) if kind == "pretrained" else None
         return {
             "name": name,
             "kind": kind,
-            "sizes": net.sizes,
+            "sizes": summary["sizes"],
             "hidden_activation": net.hidden_activation,
             "output_activation": net.output_activation,
-            "parameters": net.num_parameters,
-            "test_accuracy": meta.get("test_accuracy"),
-            "epochs_trained": len(meta.get("history", []) or []),
+            "parameters": summary["parameters"],
+            "test_accuracy": summary["test_accuracy"],
+            "epochs_trained": summary["epochs_trained"],
             "description": description or "-".join(str(s) for s in net.sizes),
         }
 

@@ -14,17 +14,27 @@ from starlette.concurrency import run_in_threadpool
 
 from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from digitnet.costs import COSTS
+from digitnet.errors import DigitnetError
 from digitnet.optimizers import OPTIMIZERS, SCHEDULES
+from digitnet.recipe import Recipe
 from digitnet.web.bodies import MAX_HIDDEN, MAX_TRAIN_IMAGES, RunBody, SaveBody
 from digitnet.web.errors import ApiError
 from digitnet.web.http import read_body
 from digitnet.web.models import check_name
-from digitnet.web.runs import Run, RunSettings
+from digitnet.web.runs import Run
 from digitnet.web.state import MaxBody, Runs, Store
 
 LAST_EVENTS = ("done", "failed")
 
 router = APIRouter()
+
+
+def _recipe(body: RunBody) -> Recipe:
+    """The run's recipe: the page's preset with the settings sent (422 if impossible)."""
+    try:
+        return Recipe.preset("page", **body.model_dump())
+    except DigitnetError as exc:
+        raise ApiError(422, str(exc)) from None
 
 
 @router.get("/api/runs")
@@ -43,7 +53,7 @@ async def start_run(request: Request, runs: Runs) -> dict[str, Any]:
         )
     if any(not 1 <= s <= MAX_HIDDEN for s in sizes[1:-1]):
         raise ApiError(422, f"hidden layers must have 1 to {MAX_HIDDEN} neurons, got {sizes}")
-    run = runs.start(RunSettings(**body.model_dump()))
+    run = runs.start(_recipe(body))
     return run.describe()
 
 

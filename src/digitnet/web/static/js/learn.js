@@ -103,46 +103,55 @@ export class Learn {
     new ResizeObserver(() => this.drawCharts()).observe(this.lossCanvas.parentElement);
   }
 
+  // The form's defaults, limits and choices come from the recipe (GET /api/options): an option
+  // the form has no field for gets one under "More options".
   async init(options) {
-    const fill = (name, values, chosen) => {
-      const select = this.form.elements[name];
-      select.replaceChildren(...values.map((v) => new Option(v.replace("_", " "), v, false, v === chosen)));
-    };
-    fill("hidden_activation", options.hidden_activations, "sigmoid");
-    fill("output_activation", options.output_activations, "sigmoid");
-    fill("cost", options.costs, "cross_entropy");
-    fill("optimizer", options.optimizers, "adam");
+    this.recipe = options.recipe;
+    for (const option of this.recipe) this.setUp(this.form.elements[option.name] || this.addField(option), option);
     // A run that is still going (say, the page was reloaded) is picked up again.
     const { runs } = await api.runs();
     const going = runs.find((r) => r.status === "running" || r.status === "queued");
     if (going) this.follow(going);
   }
 
-  reset() {
-    this.batchPoints = [];
-    this.epochLoss = [];
-    this.trainAcc = [];
-    this.valAcc = [];
-    this.epochs = 1;
-    this.savedName = null;
+  addField(option) {
+    const label = document.createElement("label");
+    label.textContent = option.name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase()) + " ";
+    const input = document.createElement(option.choices ? "select" : "input");
+    input.name = option.name;
+    if (!option.choices) {
+      input.type = option.type === "text" ? "text" : "number";
+      if (input.type === "number") input.step = "any";
+    }
+    label.append(input);
+    document.getElementById("learn-more-fields").append(label);
+    return input;
+  }
+
+  setUp(input, option) {
+    input.title = option.help;
+    if (option.choices) {
+      input.replaceChildren(...option.choices.map((v) => new Option(v.replaceAll("_", " "), v, false, v === option.default)));
+      return;
+    }
+    input.value = Array.isArray(option.default) ? option.default.join(",") : option.default;
+    if (option.type !== "a list") {
+      if (option.minimum !== null) input.min = option.minimum;
+      if (option.maximum !== null) input.max = option.maximum;
+      if (option.above !== null) input.min = option.above;
+    }
   }
 
   settings() {
     const f = this.form.elements;
-    const layers = f.layers.value.split(/[\s,\-]+/).filter(Boolean).map(Number);
-    return {
-      layers,
-      hidden_activation: f.hidden_activation.value,
-      output_activation: f.output_activation.value,
-      cost: f.cost.value,
-      optimizer: f.optimizer.value,
-      learning_rate: Number(f.learning_rate.value),
-      batch_size: Number(f.batch_size.value),
-      epochs: Number(f.epochs.value),
-      limit: Number(f.limit.value),
-      validation_size: Number(f.validation_size.value),
-      seed: Number(f.seed.value),
-    };
+    const settings = {};
+    for (const option of this.recipe) {
+      const value = f[option.name].value;
+      if (option.type === "a list") settings[option.name] = value.split(/[\s,\-]+/).filter(Boolean).map(Number);
+      else if (option.type === "a whole number" || option.type === "a number") settings[option.name] = Number(value);
+      else settings[option.name] = value;
+    }
+    return settings;
   }
 
   showError(message) {

@@ -223,7 +223,13 @@ def _draw_output_labels(ax: Any, layout: _Layout, answer: int, label: int | None
             )
         if label is not None and int(j) == label and label != answer:
             ax.text(
-                ox[k] + 3.0, oy[k], "\u2190 true", ha="left", va="center", color="#7fd17f", fontsize=8
+                ox[k] + 3.0,
+                oy[k],
+                "\u2190 true",
+                ha="left",
+                va="center",
+                color="#7fd17f",
+                fontsize=8,
             )
 
 

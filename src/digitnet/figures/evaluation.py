@@ -81,7 +81,6 @@ def confusion(
     return fig
 
 
-
 def mistakes(
     net: Network,
     images: ArrayLike | None = None,
@@ -124,4 +123,3 @@ def mistakes(
         fontsize=10,
     )
     return fig
-

@@ -78,4 +78,3 @@ def curves(history: Network | Sequence[Mapping[str, Any]]) -> Figure:
             ax.legend(fontsize=8)
     fig.suptitle(f"Training over {len(rows)} epoch{'s' if len(rows) != 1 else ''}")
     return fig
-
