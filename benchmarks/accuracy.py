@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from digitnet.cli import main as digitnet
 from digitnet import load_network
+from digitnet.cli import main as digitnet
 
 VIDEO = "--layers 784,16,16,10"
 # The commands that made the shipped networks (also in the README).

@@ -23,7 +23,8 @@ from threadpoolctl import threadpool_limits
 
 from digitnet import Network
 from digitnet.data import load_mnist
-from digitnet.training import TrainingConfig, train
+from digitnet.recipe import Recipe
+from digitnet.training import train
 
 SIZES = [784, 16, 16, 10]
 
@@ -34,7 +35,7 @@ def best_of(repeat: int, fn: Callable[[], float]) -> float:
 
 def digitnet_epoch(x: np.ndarray, y: np.ndarray, batch: int) -> float:
     net = Network(SIZES, seed=0)
-    history = train(net, x, y, TrainingConfig(epochs=1, batch_size=batch, learning_rate=3.0))
+    history = train(net, x, y, Recipe.preset("nielsen", epochs=1, batch_size=batch))
     return history[0].seconds
 
 

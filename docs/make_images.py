@@ -19,9 +19,11 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from digitnet import figures  # noqa: E402
+from digitnet import (
+    figures,  # noqa: E402
+    load_network,  # noqa: E402
+)
 from digitnet.data import load_mnist  # noqa: E402
-from digitnet import load_network  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parent / "images"
 DIAGRAM_DIGIT = 0  # test digit drawn in network.png (a 7)

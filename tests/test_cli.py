@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from digitnet.cli import main
 from digitnet import load_network
+from digitnet.cli import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -205,11 +205,10 @@ def test_two_different_models_are_refused(capsys: pytest.CaptureFixture[str]) ->
     assert code == 2 and "two models given" in err
 
 
-def test_predict_takes_the_model_first(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from digitnet.data import load_mnist
+def test_predict_takes_the_model_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from PIL import Image
+
+    from digitnet.data import load_mnist
 
     digit = load_mnist().test.images[0]  # a 7
     path = tmp_path / "seven.png"

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from digitnet import data
-from digitnet.data import FILES, download_mnist, load_mnist, read_idx
+from digitnet import data, download
+from digitnet.data import load_mnist
+from digitnet.download import FILES, download_mnist
 from digitnet.errors import DataError, DigitnetError
+from digitnet.idx import read_idx
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
@@ -236,7 +238,7 @@ def test_real_mnist_is_downloaded_verified_and_loaded_when_not_bundled(
     real.mkdir()
     for name in FILES:
         shutil.copyfile(data._BUNDLED_DIR / f"{name}.gz", real / f"{name}.gz")
-    monkeypatch.setattr(data, "MIRRORS", [server.url("missing"), server.url("mnist")])
+    monkeypatch.setattr(download, "MIRRORS", [server.url("missing"), server.url("mnist")])
     monkeypatch.setattr(data, "_BUNDLED_DIR", tmp_path / "not-installed")
     monkeypatch.setenv("DIGITNET_CACHE", str(tmp_path / "cache-root"))
     cache = tmp_path / "cache-root" / "mnist"

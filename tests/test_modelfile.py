@@ -11,8 +11,7 @@ import pytest
 from safetensors.numpy import save_file
 
 import digitnet
-from digitnet import ModelFileError, Network
-from digitnet import load_network, load_pretrained, save_network
+from digitnet import ModelFileError, Network, load_network, load_pretrained, save_network
 from digitnet.modelfile import FORMAT_VERSION
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitnet.cli import predict as cli_predict
 from digitnet import synthetic as sy
+from digitnet.cli import predict as cli_predict
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

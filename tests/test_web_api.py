@@ -414,7 +414,7 @@ def test_run_settings_are_checked(client: TestClient) -> None:
     bad: list[tuple[dict[str, Any], str]] = [
         ({"layers": [100, 16, 10]}, "784"),
         ({"layers": [784, 16, 5]}, "10"),
-        ({"layers": [784, 0, 10]}, "hidden layers"),
+        ({"layers": [784, 0, 10]}, "layers: each has 1 to"),
         ({"layers": [784, 99999, 10]}, "hidden layers"),
         ({"learning_rate": 0}, "learning_rate"),
         ({"epochs": 0}, "epochs"),

@@ -154,7 +154,9 @@ def read_model(path_or_name: str | Path) -> ModelContents:
     unexpected = sorted(set(tensors) - expected)
     if unexpected:
         raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)}")
-    net = ModelContents(sizes, hidden, output, str(config.get("init", "normal")), config.get("seed"))
+    net = ModelContents(
+        sizes, hidden, output, str(config.get("init", "normal")), config.get("seed")
+    )
     net.weights = [tensors[f"weights.{i}"].copy() for i in range(len(sizes) - 1)]
     net.biases = [tensors[f"biases.{i}"].copy() for i in range(len(sizes) - 1)]
     reserved = {"format", "format_version", "network"}

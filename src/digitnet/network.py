@@ -291,9 +291,7 @@ class Network:
             raise ValueError(f"layer must lie in 1..{self.num_layers - 1}")
         grad = grad_z @ self.weights[layer - 1]
         for i in range(layer - 1, 0, -1):
-            delta = self.activation_of(i).backward(
-                fp.weighted_sums[i - 1], fp.activations[i], grad
-            )
+            delta = self.activation_of(i).backward(fp.weighted_sums[i - 1], fp.activations[i], grad)
             grad = delta @ self.weights[i - 1]
         return grad
 
@@ -325,30 +323,22 @@ class Network:
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
         """Save to a safetensors model file (see :mod:`digitnet.modelfile`), atomically.
-
-        ``metadata`` (e.g. ``training`` and ``history``) is merged over ``self.metadata``.
-        """
-        contents = ModelContents(
-            self.sizes,
-            self.hidden_activation,
-            self.output_activation,
-            self.init,
-            self.seed,
-            self.weights,
-            self.biases,
-            {**self.metadata, **(metadata or {})},
-        )
-        return write_model(path, contents)
+        ``metadata`` (e.g. ``training`` and ``history``) is merged over ``self.metadata``."""
+        meta = {**self.metadata, **(metadata or {})}
+        return write_model(
+            path,
+            ModelContents(
+                self.sizes, self.hidden_activation, self.output_activation, self.init,
+                self.seed, self.weights, self.biases, meta,
+            ),
+        )  # fmt: skip
 
     @classmethod
     def load(cls, path_or_name: str | Path) -> Network:
         """Load a model file, or a shipped network by name (``video``, ``wide``)."""
-        contents = read_model(path_or_name)
-        net = cls(contents.sizes, contents.hidden_activation, contents.output_activation,
-                  contents.init, seed=None)
-        net.seed = contents.seed
-        net.weights, net.biases = contents.weights, contents.biases
-        net.metadata = contents.metadata
+        c = read_model(path_or_name)
+        net = cls(c.sizes, c.hidden_activation, c.output_activation, c.init, seed=None)
+        net.seed, net.weights, net.biases, net.metadata = c.seed, c.weights, c.biases, c.metadata
         return net
 
     def summary(self) -> dict[str, Any]:
@@ -397,4 +387,3 @@ def load_pretrained(name: str = "video") -> Network:
             f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}"
         )
     return Network.load(name)
-

@@ -214,14 +214,14 @@ def check_value(f: dataclasses.Field[Any], value: Any) -> None:
         return
     if f.name == "augment" and isinstance(value, Mapping):
         return  # explicit distortion settings, checked by digitnet.augment (Python API only)
-    kind = type(f.default)
+    kind: type[Any] = type(f.default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise DigitnetError(f"{name} must be {kind_name(kind)}, got {value!r}")
     if meta["choices"] is not None and value not in meta["choices"]:
         raise DigitnetError(f"{name} must be one of {', '.join(meta['choices'])}, not {value!r}")
-    if kind is float and not math.isfinite(value):
+    if kind is float and not math.isfinite(float(value)):
         raise DigitnetError(f"{name} must be a finite number, got {value}")
     limits = (
         (meta["minimum"], lambda v, m: v >= m, "at least"),
@@ -262,7 +262,7 @@ def describe_options(page: bool = False) -> list[dict[str, Any]]:
         if page and not meta["page"]:
             continue
         maximum = meta["maximum"]
-        if page and meta["page_maximum"] is not None and f.name != "layers":
+        if page and meta["page_maximum"] is not None:
             maximum = meta["page_maximum"]
         described.append(
             {

@@ -13,7 +13,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="digitnet ships MNIST, so this is only needed where the bundled files were "
         "removed. Files are checked by SHA-256; a corrupt or truncated file is never kept.",
     )
-    p.add_argument("--cache-dir", default=None, help="default: $DIGITNET_CACHE or ~/.cache/digitnet")
+    p.add_argument(
+        "--cache-dir", default=None, help="default: $DIGITNET_CACHE or ~/.cache/digitnet"
+    )
     p.add_argument(
         "--mirror",
         action="append",

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from digitnet.costs import COSTS
-from digitnet.optimizers import OPTIMIZERS, SCHEDULES
+from digitnet.recipe import MAX_LAYERS, PRESETS, describe_options
 
 SHOWN_DEFAULT = 16  # hidden neurons drawn per layer; wider layers show their most active ones
-MAX_HIDDEN = 2048
-MAX_TRAIN_IMAGES = 50_000
 
 
 class PredictBody(BaseModel):
@@ -34,25 +30,38 @@ class NeuronBody(BaseModel):
     input: list[float] | None = None
 
 
-class RunBody(BaseModel):
-    """Settings of a training run."""
+def run_body() -> type[BaseModel]:
+    """The body of ``POST /api/runs``, made from :class:`~digitnet.recipe.Recipe`: one field
+    per option the page may set, with the ``page`` preset's default, the recipe's limits (the
+    page's tighter ones where it has them) and its choices; plus ``preset``, whose values the
+    fields given explicitly override."""
+    fields: dict[str, Any] = {
+        "preset": (Literal[tuple(PRESETS)], Field("page", description="the named recipe"))
+    }
+    for option in describe_options(page=True):
+        name, default = option["name"], option["default"]
+        limits = {
+            key: option[name_in_recipe]
+            for key, name_in_recipe in (("ge", "minimum"), ("le", "maximum"), ("gt", "above"))
+            if option[name_in_recipe] is not None
+        }
+        if option["below"] is not None:
+            limits["lt"] = option["below"]
+        if option["choices"]:
+            kind: Any = Literal[tuple(option["choices"])]
+        elif name == "layers":
+            kind, limits = list[int], {"min_length": 2, "max_length": MAX_LAYERS}
+        else:
+            kind = type(default)
+        fields[name] = (kind, Field(default, description=option["help"], **limits))
+    model: type[BaseModel] = create_model(
+        "RunBody", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    return model
 
-    model_config = ConfigDict(extra="forbid")
-    layers: list[int] = Field(default_factory=lambda: [784, 16, 16, 10], min_length=2, max_length=6)
-    hidden_activation: Literal[HIDDEN_ACTIVATIONS] = "sigmoid"  # type: ignore[valid-type]
-    output_activation: Literal[OUTPUT_ACTIVATIONS] = "sigmoid"  # type: ignore[valid-type]
-    init: Literal["normal", "xavier", "he"] = "xavier"
-    cost: Literal[tuple(COSTS)] = "cross_entropy"  # type: ignore[valid-type]
-    optimizer: Literal[OPTIMIZERS] = "adam"  # type: ignore[valid-type]
-    learning_rate: float = Field(0.005, gt=0, le=100)
-    momentum: float = Field(0.9, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0, le=1)
-    schedule: Literal[SCHEDULES] = "constant"  # type: ignore[valid-type]
-    batch_size: int = Field(32, ge=1, le=10_000)
-    epochs: int = Field(5, ge=1, le=100)
-    limit: int = Field(MAX_TRAIN_IMAGES, ge=10, le=MAX_TRAIN_IMAGES)
-    validation_size: int = Field(10_000, ge=0, le=10_000)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+#: Settings of a training run (see :func:`run_body`).
+RunBody = run_body()
 
 
 class SaveBody(BaseModel):

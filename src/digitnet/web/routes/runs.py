@@ -10,14 +10,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from digitnet.costs import COSTS
 from digitnet.errors import DigitnetError
-from digitnet.optimizers import OPTIMIZERS, SCHEDULES
-from digitnet.recipe import Recipe
-from digitnet.web.bodies import MAX_HIDDEN, MAX_TRAIN_IMAGES, RunBody, SaveBody
+from digitnet.recipe import PRESETS, Recipe, describe_options
+from digitnet.web.bodies import RunBody, SaveBody
 from digitnet.web.errors import ApiError
 from digitnet.web.http import read_body
 from digitnet.web.models import check_name
@@ -29,12 +27,22 @@ LAST_EVENTS = ("done", "failed")
 router = APIRouter()
 
 
-def _recipe(body: RunBody) -> Recipe:
-    """The run's recipe: the page's preset with the settings sent (422 if impossible)."""
+def recipe_of(body: BaseModel) -> Recipe:
+    """The run's recipe: the preset asked for (``page`` by default) with the settings sent
+    over it, in the page's limits, on one BLAS thread (the server keeps a core for
+    predictions); 422 if impossible."""
+    given = body.model_dump(exclude_unset=True)
     try:
-        return Recipe.preset("page", **body.model_dump())
+        recipe = Recipe.preset(given.pop("preset", "page"), **given).replace(threads=1)
+        recipe.check_for_page()
     except DigitnetError as exc:
         raise ApiError(422, str(exc)) from None
+    if recipe.layers[0] != 784 or recipe.layers[-1] != 10:
+        raise ApiError(
+            422,
+            f"layers must start with 784 (pixels) and end with 10 (digits), got {recipe.layers}",
+        )
+    return recipe
 
 
 @router.get("/api/runs")
@@ -45,15 +53,7 @@ def list_runs(runs: Runs) -> dict[str, Any]:
 @router.post("/api/runs", status_code=202)
 async def start_run(request: Request, runs: Runs) -> dict[str, Any]:
     """Start training a new network (409 while another run is going)."""
-    body = await read_body(request, RunBody)
-    sizes = body.layers
-    if sizes[0] != 784 or sizes[-1] != 10:
-        raise ApiError(
-            422, f"layers must start with 784 (pixels) and end with 10 (digits), got {sizes}"
-        )
-    if any(not 1 <= s <= MAX_HIDDEN for s in sizes[1:-1]):
-        raise ApiError(422, f"hidden layers must have 1 to {MAX_HIDDEN} neurons, got {sizes}")
-    run = runs.start(_recipe(body))
+    run = runs.start(recipe_of(await read_body(request, RunBody)))
     return run.describe()
 
 
@@ -133,14 +133,19 @@ async def run_events(run_id: str, request: Request, runs: Runs) -> StreamingResp
 # ---------------------------------------------------------------------- the Learn form
 @router.get("/api/options")
 def options(max_body: MaxBody) -> dict[str, Any]:
-    """The choices the Learn form offers."""
+    """What the Learn form offers, from :mod:`digitnet.recipe`: every option a run from the
+    page may set, with its default (the ``page`` preset's), limits, choices and help, and the
+    presets' names. The page's form has no defaults of its own."""
+    recipe = describe_options(page=True)
+    choices = {o["name"]: o["choices"] for o in recipe if o["choices"]}
     return {
-        "hidden_activations": list(HIDDEN_ACTIVATIONS),
-        "output_activations": list(OUTPUT_ACTIVATIONS),
-        "costs": list(COSTS),
-        "optimizers": list(OPTIMIZERS),
-        "schedules": list(SCHEDULES),
-        "max_train_images": MAX_TRAIN_IMAGES,
-        "max_hidden": MAX_HIDDEN,
+        "recipe": recipe,
+        "presets": {name: Recipe.preset(name).to_dict() for name in PRESETS},
+        "hidden_activations": choices["hidden_activation"],
+        "output_activations": choices["output_activation"],
+        "costs": choices["cost"],
+        "optimizers": choices["optimizer"],
+        "schedules": choices["schedule"],
+        "max_hidden": next(o for o in recipe if o["name"] == "layers")["maximum"],
         "max_body_bytes": max_body,
     }

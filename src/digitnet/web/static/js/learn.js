@@ -114,6 +114,15 @@ export class Learn {
     if (going) this.follow(going);
   }
 
+  reset() {
+    this.batchPoints = [];
+    this.epochLoss = [];
+    this.trainAcc = [];
+    this.valAcc = [];
+    this.epochs = 1;
+    this.savedName = null;
+  }
+
   addField(option) {
     const label = document.createElement("label");
     label.textContent = option.name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase()) + " ";
