@@ -153,3 +153,18 @@ def test_the_recorded_recipe_trains_the_same_weights_again(tmp_path: Path) -> No
     again = run_recipe(Recipe.from_dict(first.metadata["training"])).net
     for a, b in zip(first.weights + first.biases, again.weights + again.biases, strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("name", ["video", "wide"])
+def test_the_shipped_networks_readme_commands_are_their_presets(name: str) -> None:
+    import re
+    import shlex
+
+    from digitnet.cli import build_parser
+    from digitnet.cli.train import recipe_from
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    command = re.search(rf"`digitnet train ([^`]*-o {name}\.safetensors)`", readme)
+    assert command, f"the README's command for {name}"
+    args = build_parser().parse_args(["train", *shlex.split(command.group(1))])
+    assert recipe_from(args) == Recipe.preset(name)

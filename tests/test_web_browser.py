@@ -159,12 +159,18 @@ def test_click_a_neuron_and_see_its_weights_and_sum(app_page: Page) -> None:
     # The written-out z and a are those of the network for this input.
     a = page.evaluate("window.digitnet.state.result.layers[1].activations[3]")
     expect(formula).to_contain_text(f"{a:.3f}".replace("-", "\u2212"))
+    # What it responds to, from digitnet.inspection: its favourite input and top test digits.
+    expect(panel.locator("[data-testid=favourite-input]")).to_be_visible(timeout=10_000)
+    expect(panel.locator("[data-testid=top-digits] canvas")).to_have_count(6)
     no_vertical_scroll(page)
     shot(page, "neuron")
-    # A neuron of the second hidden layer: its weights as a row of cells.
+    # A neuron of the second hidden layer: its weights as a row of cells, traced to the pixels.
     click_neuron(page, 2, 5)
     expect(page.locator("#neuron-title")).to_have_text("Layer 2, neuron 5")
     expect(panel.locator("[data-testid=weights-row] .cell")).to_have_count(16)
+    expect(panel.locator("[aria-label='weights traced back to the pixels']")).to_be_visible(
+        timeout=10_000
+    )
     # An output neuron, then an input pixel.
     click_neuron(page, 3, 1)
     expect(page.locator("#neuron-title")).to_have_text("Output neuron 1: the digit 1")

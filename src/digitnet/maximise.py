@@ -9,6 +9,8 @@ weighted sum z, or the log-probability for a softmax layer.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -148,27 +150,7 @@ def maximise_activations(
     return chosen.reshape(len(idx), side, side)
 
 
-def maximise_activation(
-    net: Network,
-    layer: int,
-    neuron: int,
-    steps: int = 200,
-    step_size: float = 0.2,
-    norm: float = DEFAULT_NORM,
-    *,
-    clip: bool = True,
-    restarts: int = 8,
-    seed: int = 0,
-) -> FloatArray:
-    """The input (28x28) that excites one neuron most; see :func:`maximise_activations`."""
-    return maximise_activations(
-        net,
-        layer,
-        [neuron],
-        steps=steps,
-        step_size=step_size,
-        norm=norm,
-        clip=clip,
-        restarts=restarts,
-        seed=seed,
-    )[0]
+def maximise_activation(net: Network, layer: int, neuron: int, **options: Any) -> FloatArray:
+    """The input (28x28) that excites one neuron most; ``options`` (``steps``, ``step_size``,
+    ``norm``, ``clip``, ``restarts``, ``seed``) as for :func:`maximise_activations`."""
+    return maximise_activations(net, layer, [neuron], **options)[0]

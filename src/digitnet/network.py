@@ -221,7 +221,10 @@ class Network:
         """Output activations for a batch, shape ``(batch, 10)``. With a sigmoid output layer
         they are each in (0, 1) but need not sum to one. A large batch is fed forward
         :data:`CHUNK` examples at a time."""
-        return self.layer_outputs(x, self.num_layers - 1)
+        a = self.as_input(x, check_finite=False)
+        if len(a) <= CHUNK:  # the common case, without the loop's overhead
+            return self._checked_feedforward(a).output
+        return self.layer_outputs(a, self.num_layers - 1)
 
     def layer_outputs(self, x: ArrayLike, layer: int, *, weighted_sums: bool = False) -> Array:
         """Layer ``layer``'s activations (or weighted sums) for every example of ``x``, fed

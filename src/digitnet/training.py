@@ -200,27 +200,27 @@ class Epoch:
         lr = learning_rate_at(
             index, r.learning_rate, r.schedule, r.epochs, r.step_every, r.step_factor
         )
-        n, batch_size = len(self.x_train), r.batch_size
+        net, x_train, targets, rng = self.net, self.x_train, self.targets, self.rng
+        augment, teacher, on_batch, stop = self.augment, self.teacher, self.on_batch, self.stop
+        cost, optimizer, decay = self.cost, self.optimizer, r.weight_decay
+        n, batch_size = len(x_train), r.batch_size
         report_every = max(1, 2000 // batch_size)
-        order = self.rng.permutation(n)
+        order = rng.permutation(n)
         started = time.perf_counter()
         loss_sum, seen = 0.0, 0
         for k, start in enumerate(range(0, n, batch_size)):
             idx = order[start : start + batch_size]
-            x = self.x_train[idx]
-            if self.augment is not None:
-                x = augment_batch(x, self.rng, self.augment)
-            wanted = self.targets[idx]
-            if self.teacher is not None:
-                wanted = distilled_targets(self.teacher, x, wanted, r)
-            cost = update_mini_batch(
-                self.net, x, wanted, self.cost, self.optimizer, lr, r.weight_decay
-            )
-            loss_sum += cost * len(idx)
+            x = x_train[idx]
+            if augment is not None:
+                x = augment_batch(x, rng, augment)
+            wanted = targets[idx]
+            if teacher is not None:
+                wanted = distilled_targets(teacher, x, wanted, r)
+            loss_sum += update_mini_batch(net, x, wanted, cost, optimizer, lr, decay) * len(idx)
             seen += len(idx)
-            if self.on_batch is not None and (k % report_every == 0 or seen == n):
-                self.on_batch(number, seen, loss_sum / seen)
-            if self.stop is not None and self.stop.is_set():
+            if on_batch is not None and (k % report_every == 0 or seen == n):
+                on_batch(number, seen, loss_sum / seen)
+            if stop is not None and stop.is_set():
                 break
         return loss_sum / max(seen, 1), seen, time.perf_counter() - started, lr
 

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from digitnet.version import __version__
+from digitnet.web.features import NeuronFeatures
 from digitnet.web.http import MAX_BODY_BYTES, BodyLimit, install_error_handlers
 from digitnet.web.models import ModelStore
 from digitnet.web.routes import examples, fallback, models, page, predict, runs
@@ -71,6 +72,7 @@ def create_app(
     app.state.store = store
     app.state.runs = RunManager()
     app.state.max_body = max_body
+    app.state.features = NeuronFeatures()
     app.add_middleware(BodyLimit, limit=max_body)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

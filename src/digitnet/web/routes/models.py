@@ -1,5 +1,5 @@
 """The models and their neurons: the list, one model's layout, a neuron's weights and its
-weighted sum for an input written out term by term."""
+weighted sum for an input written out term by term, and what the neuron responds to."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from digitnet.network import Network
 from digitnet.web.bodies import SHOWN_DEFAULT, NeuronBody
 from digitnet.web.errors import ApiError
+from digitnet.web.features import NeuronFeatures
 from digitnet.web.http import read_body
 from digitnet.web.models import ModelStore
 from digitnet.web.payload import floats
@@ -163,3 +164,15 @@ async def neuron_sum(
     x = _input(body.input)
     net = store.get(name)
     return await run_in_threadpool(_neuron, net, name, layer, index, x)
+
+
+@router.get("/api/models/{name}/neurons/{layer}/{index}/features")
+async def neuron_features(
+    name: str, layer: int, index: int, request: Request, store: Store
+) -> dict[str, Any]:
+    """The test digits that excite the neuron most, its weights traced back to the pixels and
+    the input that excites it most (computed once per model, then kept)."""
+    net = store.get(name)
+    _check_neuron(net, name, layer, index)
+    features: NeuronFeatures = request.app.state.features
+    return await run_in_threadpool(features.describe, net, name, layer, index)

@@ -40,6 +40,8 @@ export const api = {
   neuron: (model, layer, index, input) =>
     call("POST", `/api/models/${encodeURIComponent(model)}/neurons/${layer}/${index}`,
       input ? { input } : {}),
+  features: (model, layer, index) =>
+    call("GET", `/api/models/${encodeURIComponent(model)}/neurons/${layer}/${index}/features`),
   randomExample: () => call("GET", "/api/examples/random"),
   example: (index) => call("GET", `/api/examples/${index}`),
   mistakes: (model, offset, limit) =>

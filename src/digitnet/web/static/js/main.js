@@ -5,7 +5,7 @@ import { paintGrey } from "./colors.js";
 import { Diagram } from "./diagram.js";
 import { DrawPad } from "./draw.js";
 import { Learn } from "./learn.js";
-import { neuronTitle, renderNeuron } from "./neuron.js";
+import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 60;
@@ -148,6 +148,11 @@ async function loadNeuron(spot) {
     if (ticket !== neuronRequest) return;
     $("neuron-title").textContent = neuronTitle(detail);
     renderNeuron($("neuron-body"), detail);
+    if (detail.kind !== "input") {
+      const features = await api.features(state.model, spot.layer, spot.index);
+      if (ticket !== neuronRequest) return;
+      renderFeatures($("neuron-body"), features);
+    }
   } catch (err) {
     toast(err.message);
   }

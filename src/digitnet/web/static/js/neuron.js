@@ -1,7 +1,7 @@
 // "A neuron up close": its incoming weights, its bias and its sum for the current input,
 // written out term by term: z = sum of w*a + b, then a = f(z).
 
-import { fmt, paintWeights, weightCSS } from "./colors.js";
+import { fmt, paintGrey, paintWeights, weightCSS } from "./colors.js";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -113,4 +113,29 @@ export function renderNeuron(body, d) {
   body.append(table);
   body.append(el("p", { class: "muted small-text",
     text: `All positive terms add up to ${fmt(d.positive)}, all negative ones to ${fmt(d.negative)}.` }));
+}
+
+// What the neuron responds to (GET .../features): the input that excites it most, its weights
+// traced back to the pixels (deeper layers) and the test digits that excite it most.
+export function renderFeatures(body, f) {
+  const box = el("section", { class: "features", "data-testid": "features" },
+    el("h3", { text: "What it responds to" }));
+  const figs = el("div", { class: "pics" });
+  const favourite = el("canvas", { "data-testid": "favourite-input", "aria-label": "the input that excites it most" });
+  paintGrey(favourite, f.favourite_input, 28, 28, 255);
+  figs.append(el("figure", {}, favourite, el("figcaption", { text: "the input it likes most" })));
+  if (f.layer > 1) {
+    const traced = el("canvas", { "aria-label": "weights traced back to the pixels" });
+    paintWeights(traced, f.traced_weights, 28, 28, f.traced_max_abs);
+    figs.append(el("figure", {}, traced, el("figcaption", { text: "weights traced to the pixels" })));
+  }
+  box.append(figs);
+  const digits = el("div", { class: "pics top-digits", "data-testid": "top-digits" });
+  for (const d of f.top_digits) {
+    const c = el("canvas", { "aria-label": `test digit ${d.index}, a ${d.label}` });
+    paintGrey(c, d.pixels, 28, 28, 1);
+    digits.append(el("figure", { title: `test digit ${d.index}` }, c, el("figcaption", { text: String(d.label) })));
+  }
+  box.append(el("div", { class: "muted small-text", text: "The test digits that excite it most:" }), digits);
+  body.append(box);
 }
