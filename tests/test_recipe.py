@@ -113,7 +113,7 @@ def test_options_describe_every_field_with_its_default() -> None:
     assert described["epochs"]["default"] == 30 and described["epochs"]["minimum"] == 1
     assert described["cost"]["choices"] == ["quadratic", "cross_entropy"]
     page = {o["name"]: o for o in describe_options(page=True)}
-    assert "teacher" not in page and "threads" not in page
+    assert "teacher" not in page and "threads" not in page and "temperature" not in page
     assert page["epochs"]["default"] == 5 and page["epochs"]["maximum"] == 100
     assert page["output_activation"]["default"] == "sigmoid"
 

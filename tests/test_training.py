@@ -220,3 +220,40 @@ def test_a_student_learns_from_a_teacher(small_mnist) -> None:  # type: ignore[n
     assert half.accuracy(xt, yt) > 0.8  # with weight 0 the labels alone count
     with pytest.raises(ValueError, match="teacher's layers"):
         train(student, x, y, config, teacher=Network([784, 5]))
+
+
+def test_train_calls_update_mini_batch_once_per_mini_batch(
+    small_mnist, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import digitnet.training as training
+
+    x, y, _, _ = small_mnist
+    sizes: list[int] = []
+    real = training.update_mini_batch
+
+    def counting(net, batch, *args):  # type: ignore[no-untyped-def]
+        sizes.append(len(batch))
+        return real(net, batch, *args)
+
+    monkeypatch.setattr(training, "update_mini_batch", counting)
+    train(Network([784, 10]), x[:1000], y[:1000], TrainingConfig(epochs=2, batch_size=300))
+    assert sizes == [300, 300, 300, 100] * 2
+
+
+def test_update_mini_batch_is_one_step_down_the_gradient() -> None:
+    from digitnet.costs import get_cost
+    from digitnet.optimizers import SGD
+    from digitnet.training import update_mini_batch
+
+    rng = np.random.default_rng(0)
+    x = rng.random((5, 784)).astype(np.float32)
+    net = Network([784, 8, 10], seed=1)
+    target = net.as_target(np.arange(5), 5)
+    before = net.copy()
+    grads = before.backprop(x, np.arange(5), "quadratic")
+    cost = update_mini_batch(net, x, target, get_cost("quadratic"), SGD(), 0.5, 0.01)
+    assert cost == pytest.approx(grads.cost)
+    for w, w0, g in zip(net.weights, before.weights, grads.weights, strict=True):
+        np.testing.assert_allclose(w, w0 - 0.5 * (g + 0.01 * w0), rtol=1e-5, atol=1e-6)
+    for b, b0, g in zip(net.biases, before.biases, grads.biases, strict=True):
+        np.testing.assert_allclose(b, b0 - 0.5 * g, rtol=1e-5, atol=1e-6)

@@ -204,6 +204,19 @@ def test_train_watch_curves_save_and_switch(app_page: Page, watcher: Watcher) ->
     page = app_page
     watcher.allow_refusals = True  # saving under "../escape" is refused on purpose
     page.locator("#tab-learn").click()
+    # The form's defaults and choices come from the recipe (GET /api/options), every option
+    # the page may set has a field, the rarer ones under "More options".
+    from digitnet.recipe import Recipe, describe_options
+
+    page_recipe = Recipe.preset("page")
+    expect(page.locator("input[name=layers]")).to_have_value("784,16,16,10")
+    expect(page.locator("input[name=epochs]")).to_have_value(str(page_recipe.epochs))
+    expect(page.locator("select[name=cost]")).to_have_value(page_recipe.cost)
+    for option in describe_options(page=True):
+        assert page.locator(f"#learn-form [name={option['name']}]").count() == 1, option
+    page.locator("#learn-more summary").click()
+    page.select_option("select[name=augment]", "small")
+    expect(page.locator("select[name=init]")).to_have_value(page_recipe.init)
     page.fill("input[name=layers]", "784,16,10")
     page.fill("input[name=epochs]", "3")
     page.fill("input[name=limit]", "6000")
@@ -221,6 +234,8 @@ def test_train_watch_curves_save_and_switch(app_page: Page, watcher: Watcher) ->
     expect(page.locator("#train-stop")).to_be_enabled()
     expect(page.locator("#save-box")).to_be_visible(timeout=60_000)
     expect(page.locator("#train-status")).to_contain_text("Finished after 3 epochs")
+    settings = page.evaluate("fetch('/api/runs').then(r => r.json())")["runs"][0]["settings"]
+    assert settings["augment"] == "small" and settings["layers"] == [784, 16, 10]
     curve = page.evaluate("window.curve")
     grown = sorted(set(curve))
     assert len(grown) >= 3 and grown[-1] >= 4, curve

@@ -38,8 +38,6 @@ EVERY_PAGE_FIELD: dict[str, Any] = {
     "validation_size": 500,
     "limit": 1000,
     "augment": "light",
-    "distill_weight": 0.5,
-    "temperature": 1.5,
     "seed": 7,
 }
 
@@ -79,7 +77,8 @@ def test_the_test_names_every_page_field() -> None:
 def test_every_page_option_reaches_the_model_file(client: TestClient) -> None:
     path = finish(client, EVERY_PAGE_FIELD, "every")
     training = load_network(path).metadata["training"]
-    assert training == {**EVERY_PAGE_FIELD, "teacher": "", "threads": 1}
+    off_the_page = {"teacher": "", "distill_weight": 0.7, "temperature": 2.0, "threads": 1}
+    assert training == {**EVERY_PAGE_FIELD, **off_the_page}
 
 
 def test_the_page_and_the_command_line_train_the_same_weights(
@@ -118,7 +117,8 @@ def test_options_come_from_the_recipe(client: TestClient) -> None:
         assert option["default"] == getattr(page, option["name"])
     assert set(options["presets"]) == {"quick", "nielsen", "video", "wide", "page"}
     fields = {f.name for f in dataclasses.fields(Recipe)}
-    assert {o["name"] for o in options["recipe"]} == fields - {"teacher", "threads"}
+    off_the_page = {"teacher", "distill_weight", "temperature", "threads"}
+    assert {o["name"] for o in options["recipe"]} == fields - off_the_page
 
 
 def test_the_learn_form_has_no_defaults_of_its_own() -> None:

@@ -51,8 +51,8 @@ def option(
 
     ``minimum``/``maximum`` are inclusive limits, ``above``/``below`` exclusive ones.
     ``flags`` are extra command-line spellings; ``page=False`` keeps an option off the web
-    (it names files or machine resources); ``page_maximum`` is a tighter limit for runs
-    started from the page, which share one server.
+    form and API (it names files or machine resources, or only matters with a teacher);
+    ``page_maximum`` is a tighter limit for runs started from the page, which share one server.
     """
     meta = {
         "help": help,
@@ -150,9 +150,14 @@ class Recipe:
         "with a teacher: share of the teacher's answers in the wanted output",
         minimum=0.0,
         maximum=1.0,
+        page=False,
     )
     temperature: float = option(
-        2.0, "with a teacher: softening of the teacher's answers", above=0.0, maximum=100.0
+        2.0,
+        "with a teacher: softening of the teacher's answers",
+        above=0.0,
+        maximum=100.0,
+        page=False,
     )
     seed: int = option(
         0, "seed: the same seed gives the same weights", minimum=0, maximum=2**31 - 1
