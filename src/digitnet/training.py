@@ -100,16 +100,48 @@ def train(
     ``net.metadata["history"]`` and the recipe in ``net.metadata["training"]``.
     """
     recipe.validate()
+    x_train, y_train = _training_data(net, images, labels)
+    measured = [(x_train, y_train)]
+    if validation is not None and len(validation[1]):
+        measured.append((net.as_input(validation[0]), np.asarray(validation[1]).astype(np.int64)))
+    _check_teacher(net, teacher)
+    epoch = Epoch(net, recipe, x_train, y_train, teacher, on_batch, stop)
+    history: list[EpochMetrics] = list_history(net)
+    best = BestEpoch(net, recipe, history, checkpoint)
+    threads = choose_threads(net, recipe.batch_size, recipe.threads)
+    # Overflow in a diverging run is reported below as one clear error, not as warnings.
+    with (
+        threadpool_limits(limits=threads, user_api="blas"),
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
+        for e in range(recipe.epochs):
+            number = len(history) + 1
+            loss, seen, seconds, lr = epoch.run(number, e)
+            metrics = measure(net, recipe.cost, measured, number, loss, seen, seconds, lr)
+            history.append(metrics)
+            if on_epoch is not None:
+                on_epoch(metrics, net)
+            patience_over = best.update(metrics)
+            if patience_over or (stop is not None and stop.is_set()):
+                break
+    best.restore()
+    _record(net, recipe, history)
+    return history
+
+
+def _training_data(
+    net: Network, images: NDArray[np.generic], labels: NDArray[np.integer]
+) -> tuple[Array, NDArray[np.int64]]:
     x_train = net.as_input(images)
     y_train = np.asarray(labels).astype(np.int64)
     if len(x_train) != len(y_train):
         raise ValueError(f"{len(x_train)} images but {len(y_train)} labels")
     if len(x_train) == 0:
         raise ValueError("no training images")
-    x_val = y_val = None
-    if validation is not None and len(validation[1]):
-        x_val = net.as_input(validation[0])
-        y_val = np.asarray(validation[1]).astype(np.int64)
+    return x_train, y_train
+
+
+def _check_teacher(net: Network, teacher: Network | None) -> None:
     if teacher is not None and (teacher.sizes[0], teacher.sizes[-1]) != (
         net.sizes[0],
         net.sizes[-1],
@@ -118,57 +150,73 @@ def train(
             f"the teacher's layers {teacher.sizes} do not fit the network's {net.sizes}: "
             "input and output sizes must agree"
         )
-    epoch = Epoch(net, recipe, x_train, y_train, teacher, on_batch, stop)
-    history: list[EpochMetrics] = list_history(net)
-    first_epoch = len(history) + 1
-    best_accuracy, best_params, since_best = -1.0, None, 0
-    threads = choose_threads(net, recipe.batch_size, recipe.threads)
-    # Overflow in a diverging run is reported below as one clear error, not as warnings.
-    with (
-        threadpool_limits(limits=threads, user_api="blas"),
-        np.errstate(over="ignore", invalid="ignore"),
-    ):
-        for e in range(recipe.epochs):
-            loss, seen, seconds, lr = epoch.run(first_epoch + e, e)
-            _, train_acc = evaluate(net, x_train, y_train, recipe.cost)
-            val_loss = val_acc = None
-            if x_val is not None and y_val is not None:
-                val_loss, val_acc = evaluate(net, x_val, y_val, recipe.cost)
-            metrics = EpochMetrics(
-                epoch=first_epoch + e,
-                loss=loss,
-                train_accuracy=train_acc,
-                validation_accuracy=val_acc,
-                validation_loss=val_loss,
-                learning_rate=lr,
-                seconds=seconds,
-                images_per_second=seen / seconds if seconds > 0 else 0.0,
-            )
-            history.append(metrics)
-            if not np.isfinite(metrics.loss):
-                raise FloatingPointError(
-                    f"training diverged in epoch {metrics.epoch} (loss is {metrics.loss}); "
-                    "try a smaller learning rate"
-                )
-            if on_epoch is not None:
-                on_epoch(metrics, net)
-            if val_acc is not None and val_acc > best_accuracy:
-                best_accuracy, since_best = val_acc, 0
-                if recipe.early_stopping:
-                    best_params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
-                if checkpoint is not None:
-                    _record(net, recipe, history)
-                    net.save(checkpoint)
-            else:
-                since_best += 1
-            if stop is not None and stop.is_set():
-                break
-            if recipe.early_stopping and since_best >= recipe.early_stopping:
-                break
-    if best_params is not None:
-        net.weights, net.biases = best_params
-    _record(net, recipe, history)
-    return history
+
+
+def measure(
+    net: Network,
+    cost: str,
+    measured: list[tuple[Array, NDArray[np.int64]]],
+    number: int,
+    loss: float,
+    seen: int,
+    seconds: float,
+    lr: float,
+) -> EpochMetrics:
+    """An epoch's metrics: its mean loss, the accuracy on the training images and the loss
+    and accuracy on the validation images (the second pair of ``measured``, if any). A loss
+    that is not finite raises FloatingPointError: the run diverged."""
+    if not np.isfinite(loss):
+        raise FloatingPointError(
+            f"training diverged in epoch {number} (loss is {loss}); try a smaller learning rate"
+        )
+    _, train_accuracy = evaluate(net, *measured[0], cost)
+    val_loss, val_acc = evaluate(net, *measured[1], cost) if len(measured) > 1 else (None, None)
+    return EpochMetrics(
+        epoch=number,
+        loss=loss,
+        train_accuracy=train_accuracy,
+        validation_accuracy=val_acc,
+        validation_loss=val_loss,
+        learning_rate=lr,
+        seconds=seconds,
+        images_per_second=seen / seconds if seconds > 0 else 0.0,
+    )
+
+
+class BestEpoch:
+    """Keeps track of the best validation accuracy: saves a checkpoint when it improves,
+    keeps that epoch's parameters for early stopping, and says when patience runs out."""
+
+    def __init__(
+        self,
+        net: Network,
+        recipe: Recipe,
+        history: list[EpochMetrics],
+        checkpoint: str | Path | None,
+    ) -> None:
+        self.net, self.recipe, self.history, self.checkpoint = net, recipe, history, checkpoint
+        self.accuracy, self.since = -1.0, 0
+        self.params: tuple[list[Array], list[Array]] | None = None
+
+    def update(self, metrics: EpochMetrics) -> bool:
+        """Note an epoch; True when early stopping's patience has run out."""
+        val = metrics.validation_accuracy
+        if val is not None and val > self.accuracy:
+            self.accuracy, self.since = val, 0
+            net = self.net
+            if self.recipe.early_stopping:
+                self.params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
+            if self.checkpoint is not None:
+                _record(net, self.recipe, self.history)
+                net.save(self.checkpoint)
+        else:
+            self.since += 1
+        return bool(self.recipe.early_stopping) and self.since >= self.recipe.early_stopping
+
+    def restore(self) -> None:
+        """Give the network back the best epoch's parameters (with early stopping)."""
+        if self.params is not None:
+            self.net.weights, self.net.biases = self.params
 
 
 class Epoch:
