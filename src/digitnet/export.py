@@ -1,0 +1,1 @@
+"""Export a network to open formats (ONNX, PyTorch, NumPy): being written."""

@@ -1,0 +1,1 @@
+"""digitnet as a scikit-learn estimator: being written."""
