@@ -21,4 +21,5 @@ echo "== ruff check"; ruff check .
 echo "== ruff format --check"; ruff format --check .
 echo "== mypy"; mypy
 echo "== lint-imports (the layers of docs/architecture.md)"; lint-imports
+echo "== API reference from the docstrings (pdoc)"; python3 scripts/api_docs.py build/api
 echo "== pytest"; python3 -m pytest -q -p no:cacheprovider "$@"

@@ -161,3 +161,20 @@ def test_shipped_networks_load(name: str) -> None:
 def test_unknown_pretrained_name() -> None:
     with pytest.raises(ModelFileError, match="video or wide"):
         load_pretrained("huge")
+
+
+def test_a_model_file_records_the_versions_that_wrote_it(tmp_path: Path) -> None:
+    import platform
+
+    import numpy
+
+    from digitnet.version import __version__
+
+    net = Network([784, 10])
+    net.metadata["numpy_version"] = "0.0"  # a stale value is replaced on saving
+    loaded = load_network(net.save(tmp_path / "v.safetensors"))
+    assert loaded.metadata["digitnet_version"] == __version__
+    assert loaded.metadata["python_version"] == platform.python_version()
+    assert loaded.metadata["numpy_version"] == numpy.__version__
+    summary = loaded.summary()
+    assert summary["numpy_version"] == numpy.__version__

@@ -280,6 +280,57 @@ def test_malformed_json_is_400(client: TestClient) -> None:
     assert_error(client.post("/api/runs", content=b"{", headers=headers), 400, "JSON")
 
 
+BODY_ENDPOINTS = ["/api/predict", "/api/models/video/neurons/1/0", "/api/runs"]
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("url", BODY_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the request needs a JSON body"),
+        (b"  \n", "the request needs a JSON body"),
+        (b"{bad", "the request body is not valid JSON"),
+        (b"\x80abc", "the request body is not valid JSON"),
+        (b"[1, 2]", "the request body must be a JSON object"),
+        (b"null", "the request body must be a JSON object"),
+        (b'"text"', "the request body must be a JSON object"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_400(
+    client: TestClient, url: str, content: bytes, message: str
+) -> None:
+    """FastAPI checks the declared bodies; the answer is still one sentence with a 400."""
+    response = client.post(url, content=content, headers=JSON)
+    assert assert_error(response, 400) == message
+    assert client.get("/api/runs").json()["runs"] == []
+
+
+def test_bodies_with_and_without_a_json_content_type(client: TestClient) -> None:
+    body = json.dumps({"input": None}).encode()
+    url = "/api/models/video/neurons/1/0"
+    assert client.post(url, content=body).status_code == 200  # no Content-Type: read as JSON
+    typed = {"content-type": "application/json; charset=utf-8"}
+    assert client.post(url, content=body, headers=typed).status_code == 200
+    plain = client.post(url, content=body, headers={"content-type": "text/plain"})
+    assert_error(plain, 400, "Content-Type: application/json")
+
+
+def test_wrong_values_are_one_sentence_422(client: TestClient) -> None:
+    wrong = client.post("/api/predict", json=drawing(colour="red"))
+    assert wrong.json() == {"error": "colour: is not a known field"}
+    assert wrong.status_code == 422
+    missing = client.post("/api/predict", json={"width": 8, "height": 8})
+    assert missing.json() == {"error": "pixels: Field required"}
+    run = client.post("/api/runs", json={"epochs": 0})
+    assert run.json() == {"error": "epochs: Input should be greater than or equal to 1"}
+    # The path is checked first, the run looked up before its body is read: as before.
+    bad_layer = client.post("/api/models/video/neurons/one/0", content=b"", headers=JSON)
+    assert_error(bad_layer, 422, "layer")
+    assert_error(client.post("/api/runs/nope/save", content=b"", headers=JSON), 404, "nope")
+    assert_error(client.post("/api/runs/nope/save", json={"nom": "x"}), 404, "nope")
+
+
 def test_wrong_image_size_is_422(client: TestClient) -> None:
     assert_error(client.post("/api/predict", json=drawing([0] * 100)), 422, "12544 pixels")
     small = {"width": 3, "height": 3, "pixels": [0] * 9}
@@ -321,11 +372,67 @@ def test_too_large_body_is_413(client: TestClient) -> None:
     assert client.post("/api/predict", json=drawing()).status_code == 200
 
 
-def test_unknown_endpoint_and_method(client: TestClient) -> None:
+def test_unknown_endpoint_is_404(client: TestClient) -> None:
     assert_error(client.get("/api/nothing-here"), 404, "no endpoint")
-    assert_error(client.delete("/api/models/video"), 404)
+    assert_error(client.delete("/api/nothing-here"), 404, "no endpoint DELETE /api/nothing-here")
+    assert_error(client.post("/api/models/video/extra"), 404, "no endpoint")
+    assert_error(client.get("/api/models/"), 404, "no endpoint")
+    assert_error(client.options("/api/runs/x/y/z"), 404, "no endpoint")
+    assert_error(client.get("/nothing-here"), 404, "no /nothing-here")
     assert_error(client.get("/api/examples/10000"), 404, "10,000 test digits")
     assert_error(client.get("/api/examples/mistakes?limit=1000"), 422, "limit")
+
+
+def concrete(path: str) -> str:
+    """A documented path with its parameters filled in."""
+    values = {"name": "video", "layer": "1", "index": "0", "run_id": "nope"}
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+
+
+def test_a_wrong_method_is_405_naming_the_allowed_ones(client: TestClient) -> None:
+    """Every API path, with every method it does not take: 405, one sentence, ``Allow``."""
+    paths = {
+        path: {method.upper() for method in operations}
+        for path, operations in client.get("/api/openapi.json").json()["paths"].items()
+    }
+    paths["/api/openapi.json"] = {"GET", "HEAD"}
+    assert len(paths) >= 15
+    for path, allowed in paths.items():
+        url = concrete(path)
+        for method in {"GET", "POST", "PUT", "DELETE", "PATCH"} - allowed:
+            response = client.request(method, url, json={})
+            message = assert_error(response, 405)
+            assert message == f"{method} is not allowed on {url}"
+            assert set(response.headers["allow"].split(", ")) == allowed, (method, url)
+    assert client.put("/api/runs").headers["allow"] == "GET, POST"
+    assert client.post("/").headers["allow"] == "GET"  # the page too
+    assert client.get("/api/runs").status_code == 200  # the right method still works
+
+
+def test_the_openapi_schema_describes_every_request(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    components = schema["components"]["schemas"]
+    bodies = {}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("summary") and operation.get("description"), (method, path)
+            error = operation["responses"]["4XX"]["content"]["application/json"]["schema"]
+            assert components[error["$ref"].split("/")[-1]]["required"] == ["error"]
+            if method == "post" and path != "/api/runs/{run_id}/stop":  # stop takes no body
+                body = operation["requestBody"]
+                assert body["required"] is True
+                ref = body["content"]["application/json"]["schema"]["$ref"]
+                bodies[path] = components[ref.split("/")[-1]]
+            else:
+                assert "requestBody" not in operation, (method, path)
+    fields = {path: set(body["properties"]) for path, body in bodies.items()}
+    assert {"width", "height", "pixels", "preprocess"} <= fields["/api/predict"]
+    assert fields["/api/models/{name}/neurons/{layer}/{index}"] == {"input"}
+    assert {"preset", "layers", "epochs", "learning_rate"} <= fields["/api/runs"]
+    assert fields["/api/runs/{run_id}/save"] == {"name", "overwrite"}
+    assert bodies["/api/predict"]["required"] == ["width", "height", "pixels"]
+    assert bodies["/api/runs"]["properties"]["epochs"]["minimum"] == 1
+    assert "page" in bodies["/api/runs"]["properties"]["preset"]["enum"]
 
 
 # ---------------------------------------------------------------------- examples

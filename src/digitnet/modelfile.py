@@ -11,6 +11,7 @@ complete or absent.
 from __future__ import annotations
 
 import json
+import platform
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -58,6 +59,16 @@ def pretrained_path(name: str) -> Path:
     return Path(str(resources.files("digitnet") / "pretrained" / f"{name}.safetensors"))
 
 
+def made_with() -> dict[str, str]:
+    """The versions of digitnet, Python and NumPy writing a model file, recorded in it (a
+    network trained bit for bit again needs the same ones, and the same BLAS)."""
+    return {
+        "digitnet_version": __version__,
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+    }
+
+
 def write_model(path: str | Path, net: ModelContents) -> Path:
     """Write a model to ``path`` (safetensors) atomically; return the path."""
     from safetensors.numpy import save_file
@@ -66,11 +77,9 @@ def write_model(path: str | Path, net: ModelContents) -> Path:
         path = check_output(path, what="model file")
     except DigitnetError as exc:
         raise ModelFileError(str(exc)) from None
-    extra = net.metadata
     header: dict[str, str] = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
-        "digitnet_version": __version__,
         "network": json.dumps(
             {
                 "sizes": net.sizes,
@@ -81,8 +90,9 @@ def write_model(path: str | Path, net: ModelContents) -> Path:
             }
         ),
     }
-    for key, value in extra.items():
+    for key, value in net.metadata.items():
         header[key] = json.dumps(value)
+    header.update(made_with())  # the versions that wrote this file, whatever it was before
     tensors: dict[str, np.ndarray] = {}
     for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
         tensors[f"weights.{i}"] = np.ascontiguousarray(w, dtype=DTYPE)

@@ -366,6 +366,8 @@ class Network:
             "epochs_trained": len(meta.get("history", [])),
             "test_accuracy": meta.get("test_accuracy"),
             "digitnet_version": meta.get("digitnet_version"),
+            "python_version": meta.get("python_version"),
+            "numpy_version": meta.get("numpy_version"),
         }
 
 

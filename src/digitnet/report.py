@@ -7,6 +7,7 @@ other file, no network and no script, so it can be mailed, archived or opened of
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from digitnet.network import Network
 from digitnet.version import __version__
 
 SUFFIXES = (".html", ".htm")
+#: How many sections report their start to ``progress``.
+STEPS = 6
 
 CSS = """
 :root { color-scheme: light; }
@@ -101,8 +104,14 @@ def report_html(
     labels: ArrayLike | None = None,
     mistakes_count: int = 36,
     features: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
+
+    def step(title: str) -> None:
+        if progress is not None:
+            progress(title)
+
     if (images is None) != (labels is None):
         raise ValueError("give both images and labels, or neither (the MNIST test set)")
     if images is None or labels is None:
@@ -113,7 +122,7 @@ def report_html(
     layers = "-".join(str(s) for s in net.sizes)
     sections: list[tuple[str, str, str]] = []
 
-    # Summary.
+    step("summary")
     facts = F.facts(net)
     facts = [f for f in facts if not f.startswith("test accuracy")]
     facts.insert(1, f"accuracy {result['accuracy']:.2%} on {len(y):,} test digits")
@@ -123,7 +132,7 @@ def report_html(
         body += "<h3>Training recipe</h3>" + _recipe_table(training)
     sections.append(("summary", "Summary", body))
 
-    # Curves.
+    step("training curves")
     if net.metadata.get("history"):
         body = _img(
             F.curves(net),
@@ -134,7 +143,7 @@ def report_html(
         body = '<p class="note">This model has no training history, so there are no curves.</p>'
     sections.append(("curves", "Training curves", body))
 
-    # Accuracy per digit and confusion.
+    step("accuracy per digit and confusion matrix")
     sections.append(("per-digit", "Accuracy per digit", _per_digit_table(result)))
     body = _img(
         F.confusion(np.asarray(result["confusion"])),
@@ -143,7 +152,7 @@ def report_html(
     )
     sections.append(("confusion", "Confusion matrix", body))
 
-    # Mistakes, and two digits through the network: a right one and the surest mistake.
+    step("mistakes")  # and two digits through the network: a right one, the surest mistake
     body = _img(F.mistakes(net, x, y, n=mistakes_count), "misread test digits")
     sections.append(("mistakes", "Mistakes", body))
     wrong, _, _ = inspection.find_mistakes(net, x, y)
@@ -160,7 +169,7 @@ def report_html(
     if body:
         sections.append(("diagram", "Inside the network", body))
 
-    # Weights and features.
+    step("weights")
     try:
         body = _img(
             F.weight_grid(net),
@@ -173,6 +182,7 @@ def report_html(
         body += _img(F.weight_matrices(net), "weight matrices of the later layers")
     sections.append(("weights", "Weights", body))
     if features:
+        step("what the hidden neurons look for")
         body = ""
         for layer in range(1, min(net.num_layers - 1, 3)):
             body += _img(F.features(net, layer, images=x), f"what hidden layer {layer} looks for")
@@ -217,13 +227,15 @@ def write_report(
     labels: ArrayLike | None = None,
     mistakes_count: int = 36,
     features: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Write a self-contained HTML report about ``net`` to ``path`` atomically; return it.
 
     Sections: summary (layers, parameters, recipe), training curves (or a note), accuracy per
     digit, confusion matrix, mistakes, two digits through the network, weight pictures and
     what the hidden neurons look for. Measured on ``images``/``labels``, by default the MNIST
-    test set. ``name`` (default: the file's stem) titles the page.
+    test set. ``name`` (default: the file's stem) titles the page. ``progress`` is called with
+    each section's name as its work starts (:data:`STEPS` of them, fewer without features).
     """
     path = check_output(path, SUFFIXES, "report")
     text = report_html(
@@ -233,6 +245,7 @@ def write_report(
         labels=labels,
         mistakes_count=mistakes_count,
         features=features,
+        progress=progress,
     )
     with atomic_write(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

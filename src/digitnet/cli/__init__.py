@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (shell completion: see the README's "Commands")
 """The ``digitnet`` command: train, evaluate, inspect, predict, serve and draw networks.
 
 One module per command, each with ``add_parser(subparsers)`` and ``run(args)``; the table
@@ -9,11 +10,13 @@ Errors a person can fix print one sentence and exit 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from digitnet.cli import download, evaluate, info, predict, report, serve, show, train
+from digitnet.cli import download, evaluate, export, info, predict, report, serve, show, train
+from digitnet.cli.common import DefaultsFormatter
 from digitnet.errors import DigitnetError
 from digitnet.version import __version__
 
@@ -27,6 +30,7 @@ COMMANDS: dict[str, ModuleType] = {
     "show": show,
     "report": report,
     "download": download,
+    "export": export,
 }
 
 
@@ -42,12 +46,36 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMANDS.values():
         p = module.add_parser(sub)
         p.set_defaults(run=module.run)
+    for p in all_parsers(parser):
+        p.formatter_class = DefaultsFormatter  # every option's help shows its default
     return parser
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every sub-command's parser below it (``show weights`` too)."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += all_parsers(sub)
+    return found
+
+
+def complete(parser: argparse.ArgumentParser) -> None:
+    """Answer the shell's completion request, if this run is one (argcomplete), and exit."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``digitnet`` command; return its exit code."""
     parser = build_parser()
+    complete(parser)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -55,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.run
     try:
         return int(handler(args))
+    except BrokenPipeError:
+        # The reader went away (`digitnet evaluate --json | head -1`): end quietly, as Unix
+        # tools do, and keep Python from complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (DigitnetError, FloatingPointError, OSError, ValueError) as exc:
         print(f"digitnet: error: {exc}", file=sys.stderr)
         return 2

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from digitnet.errors import DigitnetError
 
 MODEL_HELP = "model file, or a shipped network: video (default) or wide"
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that ends each option with its default, unless the help already names it or
+    there is none to name (a flag, or an option that is off unless given)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            not action.option_strings
+            or "default" in text
+            or default in (None, False, "", argparse.SUPPRESS)
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def add_model_argument(p: argparse.ArgumentParser, *, positional: bool = True) -> None:
@@ -79,3 +96,37 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
     return value
+
+
+def progress_bar(total: int, what: str, *, quiet: bool = False) -> Any:
+    """A progress bar on stderr for work that takes more than a moment (a tqdm bar; with
+    ``quiet``, or when stderr is not a terminal, nothing is drawn)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit="step", file=sys.stderr, disable=quiet or None)
+
+
+#: The optional parts of digitnet: the module each needs, and the extra that installs it.
+EXTRAS = {
+    "matplotlib": "pictures",
+    "fastapi": "web",
+    "uvicorn": "web",
+    "PIL": "images",
+    "onnx": "export",
+}
+
+
+def require(command: str, *modules: str) -> None:
+    """Raise one sentence naming the ``pip install`` that adds what ``command`` needs, when one
+    of ``modules`` is not installed (the default install has them all)."""
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            extra = EXTRAS.get(module, "all")
+            raise DigitnetError(
+                f"digitnet {command} needs {'Pillow' if module == 'PIL' else module}, which is "
+                f"not installed: pip install 'digitnet[{extra}]'"
+            ) from None

@@ -41,4 +41,15 @@ def run(args: argparse.Namespace) -> int:
         )
     if data["test_accuracy"] is not None:
         print(f"  test accuracy {data['test_accuracy']:.2%}")
+    made = [
+        f"{name} {data[key]}"
+        for name, key in (
+            ("digitnet", "digitnet_version"),
+            ("Python", "python_version"),
+            ("NumPy", "numpy_version"),
+        )
+        if data.get(key)
+    ]
+    if made:
+        print(f"  saved by {', '.join(made)}")
     return 0

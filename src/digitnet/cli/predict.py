@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from digitnet.cli.common import add_model_argument, looks_like_model, model_of
+from digitnet.cli.common import add_model_argument, looks_like_model, model_of, require
 from digitnet.errors import DigitnetError, ImageError
 
 SHOW_INPUT_HELP = (
@@ -87,6 +86,8 @@ def input_paths(images: list[str], out: str) -> list[Path]:
 
 def save_input(pixels: np.ndarray, path: Path) -> None:
     """Save a float (28, 28) image in 0..1 as an 8-bit greyscale PNG (parent folders made)."""
+    from PIL import Image
+
     path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.fromarray(np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8), "L")
     image.save(path, format="PNG")
@@ -133,6 +134,7 @@ def error_entry(name: str, message: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``digitnet predict``; return the exit code (2 if any picture failed, else 0)."""
+    require("predict", "PIL")
     from digitnet.network import Network
     from digitnet.prediction import predict_prepared
     from digitnet.preprocess import Prepared, prepare

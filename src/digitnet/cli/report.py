@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from digitnet.cli.common import add_model_argument, load_model, model_of
+from digitnet.cli.common import add_model_argument, load_model, model_of, progress_bar, require
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -32,16 +32,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="use the test set of another IDX dataset instead of MNIST's",
     )
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return r
 
 
 def run(args: argparse.Namespace) -> int:
+    require("report", "matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
     from digitnet.data import load_mnist
     from digitnet.files import check_output
-    from digitnet.report import SUFFIXES, write_report
+    from digitnet.report import STEPS, SUFFIXES, write_report
 
     out = check_output(args.output, SUFFIXES, "report")
     net = load_model(args)
@@ -50,6 +52,21 @@ def run(args: argparse.Namespace) -> int:
         test = load_mnist(args.data_dir).test
         images, labels = test.images, test.labels
     name = args.name or Path(model_of(args)).stem
-    write_report(net, out, name, images=images, labels=labels, features=not args.no_features)
+    steps = STEPS if not args.no_features else STEPS - 1
+    with progress_bar(steps, "report", quiet=args.quiet) as bar:
+
+        def advance(section: str) -> None:
+            bar.set_description_str(section)
+            bar.update(1)
+
+        write_report(
+            net,
+            out,
+            name,
+            images=images,
+            labels=labels,
+            features=not args.no_features,
+            progress=advance,
+        )
     print(f"wrote {out}")
     return 0

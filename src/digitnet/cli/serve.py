@@ -13,7 +13,7 @@ import time
 import webbrowser
 from typing import Any
 
-from digitnet.cli.common import add_model_argument, model_of
+from digitnet.cli.common import add_model_argument, model_of, require
 from digitnet.errors import DigitnetError
 
 
@@ -71,6 +71,7 @@ def page_url(host: str, port: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Start the server; return its exit code (2 for a problem a person can fix)."""
+    require("serve", "fastapi", "uvicorn")
     if not 0 <= args.port <= 65535:
         raise DigitnetError(f"--port must be 0 to 65535, got {args.port}")
     import uvicorn

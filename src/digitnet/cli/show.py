@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from digitnet.cli.common import add_model_argument, load_model, model_of, positive_int
+from digitnet.cli.common import add_model_argument, load_model, model_of, positive_int, require
 from digitnet.errors import DigitnetError
 
 DEFAULT_NAMES = {
@@ -234,6 +234,7 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``show PICTURE``; return the exit code."""
+    require("show", "matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")

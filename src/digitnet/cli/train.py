@@ -86,6 +86,8 @@ def add_recipe_option(group: Any, f: dataclasses.Field[Any], default: Any) -> No
     kinds = {int: whole_number, float: number}
     kind = parse_layers if f.name == "layers" else kinds.get(type(default), str)
     shown = ",".join(map(str, default)) if f.name == "layers" else default
+    if default == "":
+        shown = "none"
     group.add_argument(
         *flags,
         dest=f.name,

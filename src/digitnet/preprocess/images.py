@@ -12,4 +12,6 @@ from PIL import Image
 
 FloatImage: TypeAlias = NDArray[np.float32]
 Mask: TypeAlias = NDArray[np.bool_]
-ImageInput: TypeAlias = "str | Path | bytes | BinaryIO | Image.Image | NDArray[np.generic]"
+#: What the preprocessing reads: a file's path, its bytes, an open binary file, a PIL image or
+#: an array of grey levels or colours.
+ImageInput: TypeAlias = str | Path | bytes | BinaryIO | Image.Image | NDArray[np.generic]

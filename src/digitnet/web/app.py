@@ -4,8 +4,9 @@
 is described in ``docs/api.md``. Errors are ``{"error": "one sentence"}`` with a 4xx status:
 400 for a body that is not JSON, 413 for a body over :data:`MAX_BODY_BYTES`, 404 for an
 unknown model, neuron, example, run or endpoint, 409 for a second training run while one is
-going (runs are not queued) or a name already taken, and 422 for a well-formed request with
-wrong values (image size, pixel values, settings).
+going (runs are not queued) or a name already taken, 405 for a method a path does not take,
+and 422 for a well-formed request with wrong values (image size, pixel values, settings). The
+OpenAPI schema at ``/api/openapi.json`` describes every endpoint and every request body.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from starlette.concurrency import run_in_threadpool
 
 from digitnet.version import __version__
 from digitnet.web.features import NeuronFeatures
-from digitnet.web.http import MAX_BODY_BYTES, BodyLimit, install_error_handlers
+from digitnet.web.http import (
+    ERROR_RESPONSES,
+    MAX_BODY_BYTES,
+    BodyLimit,
+    install_error_handlers,
+)
 from digitnet.web.models import ModelStore
 from digitnet.web.routes import examples, fallback, models, page, predict, runs
 from digitnet.web.routes.page import STATIC
@@ -68,6 +74,8 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # A JSON body sent without a Content-Type header is read as JSON, as it always was.
+        strict_content_type=False,
     )
     app.state.store = store
     app.state.runs = RunManager()
@@ -76,6 +84,7 @@ def create_app(
     app.add_middleware(BodyLimit, limit=max_body)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (page, models, predict, examples, runs, fallback):
-        app.include_router(module.router)
+    for module in (page, models, predict, examples, runs):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    fallback.install(app)  # last: it answers the /api/... requests the routers leave
     return app

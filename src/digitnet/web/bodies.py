@@ -1,8 +1,12 @@
-"""The JSON bodies the API accepts, as pydantic models (unknown fields are refused)."""
+"""The JSON bodies the API accepts, as pydantic models (unknown fields are refused).
+
+The endpoints declare them as FastAPI body parameters (``body: PredictBody``), so
+``/api/openapi.json`` describes every request.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -62,6 +66,13 @@ def run_body() -> type[BaseModel]:
 
 #: Settings of a training run (see :func:`run_body`).
 RunBody = run_body()
+
+# An endpoint's annotation for RunBody: FastAPI reads the class made above, while a type
+# checker (which cannot see a class made at run time) sees a pydantic model.
+if TYPE_CHECKING:
+    RunBodyModel = BaseModel
+else:
+    RunBodyModel = RunBody
 
 
 class SaveBody(BaseModel):

@@ -1,38 +1,60 @@
-"""The API's HTTP plumbing: reading JSON bodies, the body size limit and the error handlers.
+"""The API's HTTP plumbing: the answers to refused requests and the body size limit.
 
 Every refused request gets ``{"error": "one sentence"}`` with a 4xx status: 400 for a body
-that is not JSON, 413 for one over the limit, 422 for wrong values; a 404 or 405 from the
-router says which path or method was not found.
+that is missing, not JSON or not a JSON object, 413 for one over the limit, 422 for wrong
+values; a 404 or 405 from the router says which path or method was not found. The endpoints
+declare their bodies as FastAPI body parameters (so ``/api/openapi.json`` describes them);
+:func:`validation_error` turns FastAPI's answer to a bad body into these sentences.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digitnet.web.errors import ApiError
 
 MAX_BODY_BYTES = 1_000_000
 
+NO_BODY = "the request needs a JSON body"
+NOT_JSON = "the request body is not valid JSON"
+NOT_OBJECT = "the request body must be a JSON object"
+NOT_JSON_TYPE = "the request body must be JSON, sent as Content-Type: application/json"
+#: FastAPI's words for a body it could not decode (bytes that are not text).
+UNPARSED = "There was an error parsing the body"
+#: Errors pydantic gives for a body that is not an object (a list, a string, null, bytes).
+NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-T = TypeVar("T", bound=BaseModel)
+Problem = Mapping[str, Any]
+
+
+class ErrorBody(BaseModel):
+    """Every refused request's answer: one sentence saying why."""
+
+    error: str
+
+
+#: The 4xx answers as the OpenAPI schema shows them (in place of FastAPI's ``detail`` list).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "Refused, with one sentence saying why"}
+}
 
 
 # ---------------------------------------------------------------------- request bodies
-def sentence(exc: ValidationError | RequestValidationError) -> str:
+def sentence(errors: Sequence[Problem]) -> str:
     """The first validation problem as one sentence: ``field: what is wrong``."""
-    errors = exc.errors()
     if not errors:
         return "the request is not valid"
     err = errors[0]
@@ -44,21 +66,23 @@ def sentence(exc: ValidationError | RequestValidationError) -> str:
     return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
 
 
-async def read_body(request: Request, model: type[T]) -> T:
-    """Parse the request's JSON body into ``model``; 400 for non-JSON, 422 for bad values."""
-    raw = await request.body()
-    if not raw.strip():
-        raise ApiError(400, "the request needs a JSON body")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "the request body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiError(422, sentence(exc)) from None
+def _in_body(error: Problem) -> bool:
+    return tuple(error.get("loc", ()))[:1] == ("body",)
+
+
+def body_problem(error: Problem, body: Any) -> str | None:
+    """The 400 sentence for a body that is missing, not JSON or not a JSON object (``body``
+    is what FastAPI made of it); None for a problem with the body's values."""
+    kind = error.get("type")
+    if kind == "json_invalid":  # only ever for a body with bytes in it
+        return NO_BODY if isinstance(body, str) and body and not body.strip() else NOT_JSON
+    if tuple(error.get("loc", ())) != ("body",):
+        return None
+    if kind == "missing":
+        return NO_BODY
+    if kind in NOT_AN_OBJECT:
+        return NOT_JSON_TYPE if isinstance(body, bytes) else NOT_OBJECT
+    return None
 
 
 # ---------------------------------------------------------------------- error handlers
@@ -71,13 +95,23 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
         message = f"there is no {request.url.path}"
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 400 and exc.detail == UNPARSED:
+        message = NOT_JSON
     else:
         message = str(exc.detail)
-    return JSONResponse({"error": message}, status_code=exc.status_code)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse({"error": sentence(exc)}, status_code=422)
+    """400 for a body that is missing, not JSON or not an object; else 422 for the first
+    wrong value. Problems with the path or query come first, as they did before the body
+    was read."""
+    errors = list(exc.errors())
+    params = [e for e in errors if not _in_body(e)]
+    problem = None if params or not errors else body_problem(errors[0], exc.body)
+    if problem is not None:
+        return JSONResponse({"error": problem}, status_code=400)
+    return JSONResponse({"error": sentence(params or errors)}, status_code=422)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,3 +1,4 @@
 """The API's endpoints, one router per subject; :func:`digitnet.web.app.create_app` includes
-them in this order: ``page``, ``models``, ``predict``, ``examples``, ``runs`` and last
-``fallback`` (which answers every other ``/api/...`` path with a 404)."""
+them in this order: ``page``, ``models``, ``predict``, ``examples``, ``runs``, and then
+installs ``fallback`` (which answers every other ``/api/...`` request: 405 for a path that
+takes other methods, else 404)."""

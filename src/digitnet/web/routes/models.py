@@ -13,7 +13,6 @@ from digitnet.network import Network
 from digitnet.web.bodies import SHOWN_DEFAULT, NeuronBody
 from digitnet.web.errors import ApiError
 from digitnet.web.features import NeuronFeatures
-from digitnet.web.http import read_body
 from digitnet.web.models import ModelStore
 from digitnet.web.payload import floats
 from digitnet.web.state import Store
@@ -153,14 +152,16 @@ def model_layout(name: str, store: Store) -> dict[str, Any]:
 
 @router.get("/api/models/{name}/neurons/{layer}/{index}")
 def neuron_weights(name: str, layer: int, index: int, store: Store) -> dict[str, Any]:
+    """A neuron's incoming weights and bias (layer 0, the input pixels, has none)."""
     return _neuron(store.get(name), name, layer, index, None)
 
 
 @router.post("/api/models/{name}/neurons/{layer}/{index}")
 async def neuron_sum(
-    name: str, layer: int, index: int, request: Request, store: Store
+    name: str, layer: int, index: int, body: NeuronBody, store: Store
 ) -> dict[str, Any]:
-    body = await read_body(request, NeuronBody)
+    """The neuron's weights and bias, and with ``input`` (784 values 0..1) its weighted sum
+    written out term by term."""
     x = _input(body.input)
     net = store.get(name)
     return await run_in_threadpool(_neuron, net, name, layer, index, x)

@@ -27,4 +27,5 @@ async def favicon() -> FileResponse:
 
 @router.get("/api/health")
 async def health() -> dict[str, Any]:
+    """Whether the server is up, and digitnet's version."""
     return {"status": "ok", "version": __version__}

@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from digitnet.network import Network
 from digitnet.web.bodies import PredictBody
 from digitnet.web.errors import ApiError
-from digitnet.web.http import read_body
 from digitnet.web.models import ModelStore
 from digitnet.web.payload import floats, png
 from digitnet.web.state import Store
@@ -160,7 +159,6 @@ def predict(store: ModelStore, body: PredictBody) -> dict[str, Any]:
 
 
 @router.post("/api/predict")
-async def predict_endpoint(request: Request, store: Store) -> dict[str, Any]:
+async def predict_endpoint(body: PredictBody, store: Store) -> dict[str, Any]:
     """Read a picture: the answer, the 28x28 input and every neuron's activation."""
-    body = await read_body(request, PredictBody)
     return await run_in_threadpool(predict, store, body)

@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from digitnet.errors import DigitnetError
 from digitnet.recipe import PRESETS, Recipe, describe_options
-from digitnet.web.bodies import RunBody, SaveBody
+from digitnet.web.bodies import RunBodyModel, SaveBody
 from digitnet.web.errors import ApiError
-from digitnet.web.http import read_body
 from digitnet.web.models import check_name
 from digitnet.web.runs import Run
 from digitnet.web.state import MaxBody, Runs, Store
@@ -25,6 +24,14 @@ from digitnet.web.state import MaxBody, Runs, Store
 LAST_EVENTS = ("done", "failed")
 
 router = APIRouter()
+
+
+async def find_run(run_id: str, runs: Runs) -> Run:
+    """The run ``run_id`` (404 if unknown), found before the request's body is checked."""
+    return runs.get(run_id)
+
+
+FoundRun = Annotated[Run, Depends(find_run)]
 
 
 def recipe_of(body: BaseModel) -> Recipe:
@@ -47,18 +54,20 @@ def recipe_of(body: BaseModel) -> Recipe:
 
 @router.get("/api/runs")
 def list_runs(runs: Runs) -> dict[str, Any]:
+    """Every training run since the server started, the newest first."""
     return {"runs": [r.describe() for r in runs.all()]}
 
 
 @router.post("/api/runs", status_code=202)
-async def start_run(request: Request, runs: Runs) -> dict[str, Any]:
+async def start_run(body: RunBodyModel, runs: Runs) -> dict[str, Any]:
     """Start training a new network (409 while another run is going)."""
-    run = runs.start(recipe_of(await read_body(request, RunBody)))
+    run = runs.start(recipe_of(body))
     return run.describe()
 
 
 @router.get("/api/runs/{run_id}")
 def get_run(run_id: str, runs: Runs) -> dict[str, Any]:
+    """A training run: its status, settings and history so far."""
     return runs.get(run_id).describe()
 
 
@@ -71,10 +80,8 @@ def stop_run(run_id: str, runs: Runs) -> dict[str, Any]:
 
 
 @router.post("/api/runs/{run_id}/save", status_code=201)
-async def save_run(run_id: str, request: Request, runs: Runs, store: Store) -> dict[str, Any]:
+async def save_run(run: FoundRun, body: SaveBody, store: Store) -> dict[str, Any]:
     """Save a finished (or stopped) run's network under a name in the models folder."""
-    run = runs.get(run_id)
-    body = await read_body(request, SaveBody)
     check_name(body.name)
     if run.net is None:
         state = "failed" if run.status == "failed" else "has not finished"
