@@ -140,7 +140,17 @@ def test_help_lists_every_command() -> None:
     )
     assert proc.returncode == 0
     listed = proc.stdout.split("COMMAND", 2)[-1]
-    expected = {"train", "evaluate", "info", "predict", "serve", "show", "report", "download"}
+    expected = {
+        "train",
+        "evaluate",
+        "info",
+        "predict",
+        "serve",
+        "show",
+        "report",
+        "export",
+        "download",
+    }
     assert set(COMMANDS) == expected
     for command in expected:
         assert f"\n    {command} " in listed, command

@@ -72,7 +72,9 @@ def check_export_path(path: str | Path, suffixes: tuple[str, ...] = SUFFIXES) ->
     written there: an extension other than ``suffixes``, a folder, or a missing folder."""
     path = Path(path)
     if path.is_dir():
-        raise DigitnetError(f"{path} is a folder; give a file name such as {path / 'model.onnx'}")
+        raise DigitnetError(
+            f"{path} is a folder; give a file name such as {path / ('model' + suffixes[0])}"
+        )
     if path.suffix.lower() not in suffixes:
         names = [f"{s} ({FORMAT_NAMES[s]})" for s in suffixes]
         choice = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
