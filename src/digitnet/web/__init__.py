@@ -9,6 +9,7 @@ lives in ``static/`` and works offline.
 
 from __future__ import annotations
 
+
 def __getattr__(name: str) -> object:
     # FastAPI loads only when the app is wanted, so `import digitnet.web` stays light.
     if name == "create_app":
