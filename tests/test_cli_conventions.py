@@ -85,20 +85,29 @@ def test_the_report_reports_its_progress(tmp_path: Path) -> None:
     assert seen[0] == "summary" and "hidden neurons" in seen[-1]
 
 
-def test_the_report_command_draws_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "argv, done",
+    [
+        (["report", "--no-features", "-o", "{out}.html"], ["5/5", "weights"]),
+        (["show", "weights", "wide", "-o", "{out}.png"], ["3/3", "show weights"]),
+    ],
+)
+def test_long_commands_draw_a_progress_bar_on_a_terminal(
+    argv: list[str], done: list[str], tmp_path: Path
+) -> None:
     pytest.importorskip("pty")
-    out = tmp_path / "r.html"
+    argv = [a.format(out=tmp_path / "out") for a in argv]
     child = (
         "import fcntl, struct, sys, termios; "
         "fcntl.ioctl(2, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 100, 0, 0)); "
-        "from digitnet.cli import main; "
-        f"sys.exit(main(['report', '--no-features', '-o', {str(out)!r}]))"
+        f"from digitnet.cli import main; sys.exit(main({argv!r}))"
     )
     code = f"import pty, sys; sys.exit(pty.spawn([sys.executable, '-c', {child!r}]) >> 8)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout
-    assert "5/5" in proc.stdout and "weights" in proc.stdout, proc.stdout
-    assert out.is_file()
+    for words in done:
+        assert words in proc.stdout, proc.stdout
+    assert len(list(tmp_path.iterdir())) == 1
 
 
 def completions(line: str, tmp_path: Path) -> list[str]:

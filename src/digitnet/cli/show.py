@@ -11,7 +11,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from digitnet.cli.common import add_model_argument, load_model, model_of, positive_int, require
+from digitnet.cli.common import (
+    add_model_argument,
+    load_model,
+    model_of,
+    positive_int,
+    progress_bar,
+    require,
+)
 from digitnet.errors import DigitnetError
 
 DEFAULT_NAMES = {
@@ -35,6 +42,7 @@ def _add_common(p: argparse.ArgumentParser, picture: str, *, data: bool = False)
         help=f".png or .svg file to write (default: {DEFAULT_NAMES[picture]})",
     )
     p.add_argument("--dpi", type=positive_int, default=110, help="pixels per inch of a PNG")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     if data:
         p.add_argument(
             "--data-dir",
@@ -241,8 +249,15 @@ def run(args: argparse.Namespace) -> int:
     from digitnet import figures
 
     out = output_path(args.output, DEFAULT_NAMES[args.picture], PICTURE_SUFFIXES)
-    net = load_model(args)
-    fig = _figure(args, net)
-    figures.save_figure(fig, out, dpi=args.dpi)
+    with progress_bar(3, f"show {args.picture}", quiet=args.quiet) as bar:
+        bar.set_postfix_str("reading the model")
+        net = load_model(args)
+        bar.update(1)
+        bar.set_postfix_str("computing and drawing")
+        fig = _figure(args, net)
+        bar.update(1)
+        bar.set_postfix_str(f"writing {out.name}")
+        figures.save_figure(fig, out, dpi=args.dpi)
+        bar.update(1)
     print(f"wrote {out}")
     return 0
