@@ -36,7 +36,7 @@ def test_train_saves_a_model_with_its_history(
         "0.02",
         "--validation-size",
         "1000",
-        "--checkpoint",
+        "--save-best",
         str(tmp_path / "best.safetensors"),
         "-o",
         str(out),

@@ -161,7 +161,9 @@ def read_model(path_or_name: str | Path) -> ModelContents:
                 raise ModelFileError(f"{name}: {key} is {t.dtype}, expected float32")
             if not np.all(np.isfinite(t)):
                 raise ModelFileError(f"{name}: {key} contains NaN or infinite values")
-    unexpected = sorted(set(tensors) - expected)
+    # A checkpoint (digitnet.checkpoint) is a model file with the training state beside it.
+    state = ("optimizer.", "best.") if "checkpoint" in metadata else ()
+    unexpected = sorted(k for k in set(tensors) - expected if not k.startswith(state))
     if unexpected:
         raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)}")
     net = ModelContents(
@@ -169,7 +171,7 @@ def read_model(path_or_name: str | Path) -> ModelContents:
     )
     net.weights = [tensors[f"weights.{i}"].copy() for i in range(len(sizes) - 1)]
     net.biases = [tensors[f"biases.{i}"].copy() for i in range(len(sizes) - 1)]
-    reserved = {"format", "format_version", "network"}
+    reserved = {"format", "format_version", "network", "checkpoint", "checkpoint_version", "state"}
     for key, value in metadata.items():
         if key in reserved:
             continue

@@ -26,6 +26,14 @@ class Optimizer:
         """The optimizer's settings, for the model file's training recipe."""
         return {"name": self.name}
 
+    def state(self) -> tuple[dict[str, Array], dict[str, int]]:
+        """What it remembers between steps, to continue a run exactly (a checkpoint):
+        arrays by name (copies) and whole numbers. Plain gradient descent remembers nothing."""
+        return {}, {}
+
+    def load_state(self, arrays: dict[str, Array], numbers: dict[str, int]) -> None:
+        """Continue from a :meth:`state`."""
+
 
 class SGD(Optimizer):
     """Plain gradient descent: p <- p - eta * dC/dp (the video's and Nielsen's)."""
@@ -63,6 +71,13 @@ class Momentum(Optimizer):
     def config(self) -> dict[str, float | str]:
         return {"name": self.name, "momentum": self.momentum}
 
+    def state(self) -> tuple[dict[str, Array], dict[str, int]]:
+        return {f"velocity.{i}": v.copy() for i, v in enumerate(self.velocities or [])}, {}
+
+    def load_state(self, arrays: dict[str, Array], numbers: dict[str, int]) -> None:
+        count = len(arrays)
+        self.velocities = [arrays[f"velocity.{i}"].copy() for i in range(count)] or None
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2014): steps scaled by running averages of g and g^2."""
@@ -99,6 +114,17 @@ class Adam(Optimizer):
 
     def config(self) -> dict[str, float | str]:
         return {"name": self.name, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def state(self) -> tuple[dict[str, Array], dict[str, int]]:
+        arrays = {f"m.{i}": m.copy() for i, m in enumerate(self.m or [])}
+        arrays.update({f"v.{i}": v.copy() for i, v in enumerate(self.v or [])})
+        return arrays, {"t": self.t}
+
+    def load_state(self, arrays: dict[str, Array], numbers: dict[str, int]) -> None:
+        count = len(arrays) // 2
+        self.m = [arrays[f"m.{i}"].copy() for i in range(count)] or None
+        self.v = [arrays[f"v.{i}"].copy() for i in range(count)] or None
+        self.t = int(numbers.get("t", 0))
 
 
 OPTIMIZERS = ("sgd", "momentum", "adam")

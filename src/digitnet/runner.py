@@ -15,7 +15,8 @@ from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
 from digitnet.network import Network
 from digitnet.recipe import Recipe
-from digitnet.training import EpochCallback, EpochMetrics, ProgressCallback, train
+from digitnet.checkpoint import TrainingState
+from digitnet.training import EpochCallback, EpochMetrics, ProgressCallback, StateCallback, train
 
 
 @dataclass
@@ -69,13 +70,17 @@ def run_recipe(
     on_epoch: EpochCallback | None = None,
     stop: threading.Event | None = None,
     checkpoint: str | Path | None = None,
+    save_best: str | Path | None = None,
+    state: TrainingState | None = None,
+    on_state: StateCallback | None = None,
 ) -> Trained:
     """Train a network as ``recipe`` says and measure it on the test set.
 
     ``mnist`` is the data (default: the bundled MNIST), ``dataset`` its name for the model
     file; ``net`` a network to go on training
-    (default: a new one from the recipe). The callbacks, ``stop`` and ``checkpoint`` are
-    :func:`digitnet.training.train`'s. The network's metadata gets the recipe
+    (default: a new one from the recipe). The callbacks, ``stop``, ``checkpoint``,
+    ``save_best``, ``state`` (to continue a run from a checkpoint, with the network read from
+    it as ``net``) and ``on_state`` are :func:`digitnet.training.train`'s. The network's metadata gets the recipe
     (``training``), the history, ``test_accuracy`` and ``dataset``.
     """
     recipe.validate()
@@ -100,6 +105,9 @@ def run_recipe(
         on_epoch=on_epoch,
         stop=stop,
         checkpoint=checkpoint,
+        save_best=save_best,
+        state=state,
+        on_state=on_state,
         teacher=teacher,
     )
     test_accuracy = net.accuracy(split.test.images, split.test.labels)

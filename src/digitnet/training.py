@@ -21,7 +21,9 @@ from threadpoolctl import threadpool_limits
 
 from digitnet.activations import Array, softmax
 from digitnet.augment import augment_batch, augmentation_for
+from digitnet.checkpoint import TrainingState, write_checkpoint
 from digitnet.costs import Cost, get_cost
+from digitnet.errors import DigitnetError
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import Optimizer, learning_rate_at, make_optimizer
 from digitnet.recipe import Recipe
@@ -53,6 +55,7 @@ class EpochMetrics:
 
 ProgressCallback = Callable[[int, int, float], None]
 EpochCallback = Callable[[EpochMetrics, Network], None]
+StateCallback = Callable[[Network, TrainingState], None]
 
 
 def choose_threads(net: Network, batch_size: int, threads: int = 0) -> int | None:
@@ -85,7 +88,10 @@ def train(
     on_epoch: EpochCallback | None = None,
     stop: threading.Event | None = None,
     checkpoint: str | Path | None = None,
+    save_best: str | Path | None = None,
     teacher: Network | None = None,
+    state: TrainingState | None = None,
+    on_state: StateCallback | None = None,
 ) -> list[EpochMetrics]:
     """Train ``net`` in place on ``images`` (n, 784 or 28x28) and ``labels`` (n,), epoch
     after epoch, with the learning options of ``recipe`` (its network and data options are
@@ -98,6 +104,13 @@ def train(
     outputs are a mix of the labels and the teacher's softened answers for the same (augmented)
     images (knowledge distillation). The history also lands in
     ``net.metadata["history"]`` and the recipe in ``net.metadata["training"]``.
+
+    ``checkpoint`` is written (atomically) after every epoch with everything needed to continue
+    (:mod:`digitnet.checkpoint`); ``state`` continues a run from one (read it with
+    :func:`~digitnet.checkpoint.read_checkpoint`, which also gives the network). ``on_state``
+    gets a copy of the network and the state at the start and after every epoch (e.g. to save
+    it when the run is interrupted). ``save_best`` is written whenever validation accuracy
+    improves: the best model so far.
     """
     recipe.validate()
     x_train, y_train = _training_data(net, images, labels)
@@ -107,14 +120,30 @@ def train(
     _check_teacher(net, teacher)
     epoch = Epoch(net, recipe, x_train, y_train, teacher, on_batch, stop)
     history: list[EpochMetrics] = list_history(net)
-    best = BestEpoch(net, recipe, history, checkpoint)
+    best = BestEpoch(net, recipe, history, save_best)
+    done = 0 if state is None else state.epochs_done
+    if state is not None:
+        epoch.resume(state)
+        best.resume(state)
+
+    def keep(epochs_done: int) -> None:
+        if checkpoint is None and on_state is None:
+            return
+        _record(net, recipe, history)
+        copy, now = net.copy(), epoch.state(epochs_done, best, state)
+        if checkpoint is not None:
+            write_checkpoint(checkpoint, copy, now)
+        if on_state is not None:
+            on_state(copy, now)
+
+    keep(done)
     threads = choose_threads(net, recipe.batch_size, recipe.threads)
     # Overflow in a diverging run is reported below as one clear error, not as warnings.
     with (
         threadpool_limits(limits=threads, user_api="blas"),
         np.errstate(over="ignore", invalid="ignore"),
     ):
-        for e in range(recipe.epochs):
+        for e in range(done, recipe.epochs):
             number = len(history) + 1
             loss, seen, seconds, lr = epoch.run(number, e)
             metrics = measure(net, recipe.cost, measured, number, loss, seen, seconds, lr)
@@ -122,7 +151,10 @@ def train(
             if on_epoch is not None:
                 on_epoch(metrics, net)
             patience_over = best.update(metrics)
-            if patience_over or (stop is not None and stop.is_set()):
+            stopped = stop is not None and stop.is_set()
+            if not stopped:  # a stopped epoch ended early: no state to continue from
+                keep(recipe.epochs if patience_over else e + 1)
+            if patience_over or stopped:
                 break
     best.restore()
     _record(net, recipe, history)
@@ -213,6 +245,14 @@ class BestEpoch:
             self.since += 1
         return bool(self.recipe.early_stopping) and self.since >= self.recipe.early_stopping
 
+    def resume(self, state: TrainingState) -> None:
+        """Continue from a checkpoint's bookkeeping."""
+        self.accuracy, self.since, self.params = (
+            state.best_accuracy,
+            state.since_best,
+            state.best_params,
+        )
+
     def restore(self) -> None:
         """Give the network back the best epoch's parameters (with early stopping)."""
         if self.params is not None:
@@ -240,6 +280,33 @@ class Epoch:
         self.rng = np.random.default_rng(recipe.seed)
         self.cost = get_cost(recipe.cost)
         self.optimizer = make_optimizer(recipe.optimizer, recipe.momentum)
+
+    def resume(self, state: TrainingState) -> None:
+        """Continue with a checkpoint's random generator and optimizer memory."""
+        try:
+            self.rng.bit_generator.state = state.rng
+        except (TypeError, ValueError, KeyError) as exc:
+            raise DigitnetError(
+                f"the checkpoint's random generator state is not valid ({exc})"
+            ) from None
+        self.optimizer.load_state(state.optimizer, state.optimizer_numbers)
+
+    def state(
+        self, epochs_done: int, best: BestEpoch, previous: TrainingState | None
+    ) -> TrainingState:
+        """Where the run stands now (copies), for a checkpoint."""
+        arrays, numbers = self.optimizer.state()
+        params = best.params
+        return TrainingState(
+            epochs_done=epochs_done,
+            rng=dict(self.rng.bit_generator.state),
+            optimizer=arrays,
+            optimizer_numbers=numbers,
+            best_accuracy=best.accuracy,
+            since_best=best.since,
+            best_params=None if params is None else ([*params[0]], [*params[1]]),
+            context={} if previous is None else dict(previous.context),
+        )
 
     def run(self, number: int, index: int) -> tuple[float, int, float, float]:
         """Train epoch ``number`` (``index`` counts from 0 in this run, for the schedule);

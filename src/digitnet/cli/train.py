@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 from digitnet.cli.common import number, parse_layers, whole_number
+from digitnet.errors import DigitnetError
 from digitnet.recipe import PRESETS, Recipe
 
 DESCRIPTION = (
@@ -57,11 +60,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     t.add_argument(
         "-o",
         "--output",
-        default="digitnet-model.safetensors",
-        help="where to save the trained model (default: digitnet-model.safetensors)",
+        default=None,
+        help=f"where to save the trained model (default: {DEFAULT_OUTPUT})",
     )
     t.add_argument(
         "--checkpoint",
+        default=None,
+        metavar="FILE",
+        help="after every epoch, save here (atomically) everything needed to continue the run "
+        "with --resume: weights, optimizer state, random generator, epoch, history, recipe",
+    )
+    t.add_argument(
+        "--resume",
+        default=None,
+        metavar="FILE",
+        help="continue the run saved in this checkpoint where it stopped (the recipe, data and "
+        "output come from it); it ends with the same weights as a run never interrupted",
+    )
+    t.add_argument(
+        "--save-best",
         default=None,
         metavar="FILE",
         help="also save the model here whenever validation accuracy improves",
@@ -112,27 +129,34 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
 def run(args: argparse.Namespace) -> int:
     from digitnet.data import load_mnist
     from digitnet.files import check_output
-    from digitnet.runner import build_network, run_recipe, split_data
+    from digitnet.runner import run_recipe, split_data
 
-    recipe = recipe_from(args)
-    out = check_output(args.output)
-    checkpoint = check_output(args.checkpoint) if args.checkpoint else None
-    mnist = load_mnist(args.data_dir)
-    split = split_data(recipe, mnist)
-    net = build_network(recipe)
-    progress = Progress(recipe.epochs, len(split.train), quiet=args.quiet)
+    run = start_or_resume(args)
+    out = check_output(run.output)
+    best_file = check_output(args.save_best) if args.save_best else None
+    mnist = load_mnist(run.data_dir)
+    split = split_data(run.recipe, mnist)
+    progress = Progress(run.recipe.epochs, len(split.train), quiet=args.quiet)
     progress.say(
-        f"{net}\ntraining on {len(split.train):,} images, validating on {len(split.validation):,}"
+        f"{run.net}\ntraining on {len(split.train):,} images, validating on "
+        f"{len(split.validation):,}" + run.continuing()
     )
-    trained = run_recipe(
-        recipe,
-        mnist=mnist,
-        dataset=mnist.source if args.data_dir else "MNIST",
-        net=net,
-        on_batch=progress.batch,
-        on_epoch=progress.epoch,
-        checkpoint=checkpoint,
-    )
+    try:
+        trained = run_recipe(
+            run.recipe,
+            mnist=mnist,
+            dataset=mnist.source if run.data_dir else "MNIST",
+            net=run.net,
+            on_batch=progress.batch,
+            on_epoch=progress.epoch,
+            save_best=best_file,
+            state=run.state,
+            on_state=run.keep,
+        )
+    except KeyboardInterrupt:
+        progress.close()
+        print(run.interrupted(), file=sys.stderr)
+        return 130
     trained.net.save(out)
     best = trained.best_validation
     print(
@@ -141,6 +165,80 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"saved {out}")
     return 0
+
+
+DEFAULT_OUTPUT = "digitnet-model.safetensors"
+
+
+class Run:
+    """A new run of ``digitnet train``, or one continued from a checkpoint: its recipe,
+    network, state, and where its output and checkpoints go."""
+
+    def __init__(self, recipe: Recipe, net: Any, state: Any, context: dict[str, Any]) -> None:
+        self.recipe, self.net, self.state, self.context = recipe, net, state, context
+        self.output: str = context["output"]
+        self.data_dir: str | None = context.get("data_dir")
+        self.last: tuple[Any, Any] | None = None
+
+    def keep(self, net: Any, state: Any) -> None:
+        """After every epoch: remember the state, and write it to --checkpoint if given."""
+        from digitnet.checkpoint import write_checkpoint
+
+        state.context = self.context
+        self.last = (net, state)
+        if self.context.get("checkpoint"):
+            write_checkpoint(self.context["checkpoint"], net, state)
+
+    def continuing(self) -> str:
+        if self.state is None:
+            return ""
+        return f"; continuing after epoch {self.state.epochs_done} of {self.recipe.epochs}"
+
+    def interrupted(self) -> str:
+        """Save the last state (Ctrl+C) and say how to continue."""
+        from digitnet.checkpoint import checkpoint_path_for, write_checkpoint
+
+        if self.last is None:
+            return "digitnet: interrupted before training began; nothing to continue"
+        net, state = self.last
+        path = Path(self.context.get("checkpoint") or checkpoint_path_for(self.output))
+        write_checkpoint(path, net, state)
+        return (
+            f"digitnet: interrupted; the run after epoch {state.epochs_done} of "
+            f"{self.recipe.epochs} is saved in {path}\ncontinue with: digitnet train --resume "
+            f"{shlex.quote(str(path))}"
+        )
+
+
+def start_or_resume(args: argparse.Namespace) -> Run:
+    """The run the command line asks for: a new one from the recipe, or ``--resume FILE``."""
+    from digitnet.checkpoint import read_checkpoint
+    from digitnet.runner import build_network
+
+    if args.resume is None:
+        recipe = recipe_from(args)
+        context = {
+            "output": args.output or DEFAULT_OUTPUT,
+            "data_dir": args.data_dir,
+            "checkpoint": args.checkpoint,
+        }
+        return Run(recipe, build_network(recipe), None, context)
+    given = [f"--{f.name.replace('_', '-')}" for f in dataclasses.fields(Recipe)]
+    given = [flag for flag, f in zip(given, dataclasses.fields(Recipe), strict=True)
+             if getattr(args, f.name, None) is not None]  # fmt: skip
+    if given or args.preset != "quick" or args.data_dir:
+        raise DigitnetError(
+            f"--resume continues the checkpoint's own recipe and data; leave out "
+            f"{', '.join(given) or '--preset/--data-dir'}"
+        )
+    net, state = read_checkpoint(args.resume)
+    recipe = Recipe.from_dict(net.metadata["training"])
+    context = {
+        "output": args.output or state.context.get("output") or DEFAULT_OUTPUT,
+        "data_dir": state.context.get("data_dir"),
+        "checkpoint": args.checkpoint or str(args.resume),
+    }
+    return Run(recipe, net, state, context)
 
 
 class Progress:
@@ -170,6 +268,11 @@ class Progress:
             )
         self.bar.update(done - self.bar.n)
         self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
     def epoch(self, m: Any, _: Any) -> None:
         if self.bar is not None:
