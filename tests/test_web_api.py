@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -418,7 +419,7 @@ def test_the_openapi_schema_describes_every_request(client: TestClient) -> None:
             assert operation.get("summary") and operation.get("description"), (method, path)
             error = operation["responses"]["4XX"]["content"]["application/json"]["schema"]
             assert components[error["$ref"].split("/")[-1]]["required"] == ["error"]
-            if method == "post" and path != "/api/runs/{run_id}/stop":  # stop takes no body
+            if method == "post" and not path.endswith(("/stop", "/cancel")):  # no body there
                 body = operation["requestBody"]
                 assert body["required"] is True
                 ref = body["content"]["application/json"]["schema"]["$ref"]
@@ -426,11 +427,13 @@ def test_the_openapi_schema_describes_every_request(client: TestClient) -> None:
             else:
                 assert "requestBody" not in operation, (method, path)
     fields = {path: set(body["properties"]) for path, body in bodies.items()}
-    assert {"width", "height", "pixels", "preprocess"} <= fields["/api/predict"]
+    assert {"width", "height", "pixels", "pixels_b64", "preprocess", "steps"} <= fields[
+        "/api/predict"
+    ]
     assert fields["/api/models/{name}/neurons/{layer}/{index}"] == {"input"}
     assert {"preset", "layers", "epochs", "learning_rate"} <= fields["/api/runs"]
     assert fields["/api/runs/{run_id}/save"] == {"name", "overwrite"}
-    assert bodies["/api/predict"]["required"] == ["width", "height", "pixels"]
+    assert bodies["/api/predict"]["required"] == ["width", "height"]  # and pixels or pixels_b64
     assert bodies["/api/runs"]["properties"]["epochs"]["minimum"] == 1
     assert "page" in bodies["/api/runs"]["properties"]["preset"]["enum"]
 
@@ -503,18 +506,24 @@ def test_shipped_names_cannot_be_overwritten(client: TestClient) -> None:
     assert_error(response, 409, "shipped")
 
 
-def test_second_run_while_one_runs_is_409(client: TestClient) -> None:
+def test_a_second_run_waits_in_the_queue(client: TestClient) -> None:
     slow = {**TINY_RUN, "layers": [784, 64, 10], "epochs": 50, "limit": 50_000}
     first = client.post("/api/runs", json=slow)
     assert first.status_code == 202
     run_id = first.json()["id"]
-    assert_error(client.post("/api/runs", json=TINY_RUN), 409, "not queued")
+    second = client.post("/api/runs", json=TINY_RUN)
+    assert second.status_code == 202, second.text
+    assert second.json()["status"] == "queued" and second.json()["position"] == 1
     stopped = client.post(f"/api/runs/{run_id}/stop")
     assert stopped.status_code == 200
     run = wait_for_run(client, run_id)
     assert run["status"] == "stopped"
     assert len(run["history"]) < 50
-    assert client.post("/api/runs", json=TINY_RUN).status_code == 202
+    # The waiting run goes next, and its events say where it stood.
+    events = sse_events(client, second.json()["id"])
+    assert [e["type"] for e in events][:2] == ["queued", "started"]
+    assert events[0]["position"] == 1 and events[-1]["type"] == "done"
+    assert wait_for_run(client, second.json()["id"])["status"] == "finished"
 
 
 def test_run_settings_are_checked(client: TestClient) -> None:
@@ -560,11 +569,20 @@ def test_a_diverging_run_reports_why(client: TestClient) -> None:
     assert_error(client.post(f"/api/runs/{run['id']}/save", json={"name": "nan"}), 409, "failed")
 
 
-def test_a_crashing_run_reports_why(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def crashing_training(conn: Any, recipe: Any) -> None:
+    """A training process whose training breaks (it runs in the child process)."""
+    import digitnet.runner
+    from digitnet.web.trainer import train_in_child
+
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the disk caught fire")
 
-    monkeypatch.setattr("digitnet.runner.train", broken)
+    digitnet.runner.train = broken  # type: ignore[assignment]
+    train_in_child(conn, recipe)
+
+
+def test_a_crashing_run_reports_why(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client.app.state.runs, "target", crashing_training)  # type: ignore[attr-defined]
     run = client.post("/api/runs", json=TINY_RUN).json()
     state = wait_for_run(client, run["id"])
     assert state["status"] == "failed" and state["error"] == "the disk caught fire"
@@ -580,22 +598,41 @@ def test_a_crashing_run_reports_why(client: TestClient, monkeypatch: pytest.Monk
     assert client.post("/api/runs", json=TINY_RUN).status_code == 202
 
 
-def test_save_before_the_run_ends_is_409(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+def test_a_killed_training_process_fails_its_run_and_the_server_lives_on(
+    client: TestClient,
 ) -> None:
-    release = threading.Event()
+    slow = {**TINY_RUN, "layers": [784, 64, 10], "epochs": 50, "limit": 50_000}
+    run = client.post("/api/runs", json=slow).json()
+    deadline = time.monotonic() + 30
+    while client.get(f"/api/runs/{run['id']}").json()["events"] < 2:  # it is training
+        assert time.monotonic() < deadline, "the run did not begin"
+        time.sleep(0.05)
+    pid = client.app.state.runs.get(run["id"]).pid  # type: ignore[attr-defined]
+    assert pid is not None and pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+    state = wait_for_run(client, run["id"], timeout=20)
+    assert state["status"] == "failed"
+    assert state["error"] == "the training process ended unexpectedly (killed by signal 9)"
+    assert sse_events(client, run["id"])[-1]["type"] == "failed"
+    assert_error(client.post(f"/api/runs/{run['id']}/save", json={"name": "x"}), 409, "failed")
+    # The server lives on: predictions, and the next run.
+    assert client.post("/api/predict", json=drawing()).json()["digit"] == 1
+    again = client.post("/api/runs", json={**TINY_RUN, "epochs": 1}).json()
+    assert again["status"] == "running"
+    assert wait_for_run(client, again["id"])["status"] == "finished"
 
-    def waiting(*args: Any, **kwargs: Any) -> None:
-        release.wait(10)
 
-    monkeypatch.setattr("digitnet.runner.train", waiting)
-    run = client.post("/api/runs", json=TINY_RUN).json()
+def test_save_before_the_run_ends_is_409(client: TestClient) -> None:
+    slow = {**TINY_RUN, "layers": [784, 64, 10], "epochs": 50, "limit": 50_000}
+    run = client.post("/api/runs", json=slow).json()
     try:
         response = client.post(f"/api/runs/{run['id']}/save", json={"name": "early"})
         assert_error(response, 409, "has not finished")
     finally:
-        release.set()
-    assert wait_for_run(client, run["id"])["status"] == "finished"
+        client.post(f"/api/runs/{run['id']}/stop")
+    assert wait_for_run(client, run["id"])["status"] == "stopped"
+    saved = client.post(f"/api/runs/{run['id']}/save", json={"name": "early"})
+    assert saved.status_code == 201, saved.text
 
 
 # ---------------------------------------------------------------------- a real server

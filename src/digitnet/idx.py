@@ -8,12 +8,15 @@ An IDX file is a tiny header followed by raw bytes::
 
 Files are often gzip-compressed; :func:`read_idx` reads either. Only unsigned bytes with
 1 dimension (labels) or 3 dimensions (images) are supported. The arrays it returns are
-read-only views of the file's bytes; copy them before changing them.
+read-only views of the file's bytes; copy them before changing them. A compressed file is
+decompressed only as far as its header says the data goes, so a small file that would
+decompress to gigabytes (a gzip bomb) is refused without filling the memory.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from pathlib import Path
 
@@ -23,6 +26,9 @@ from numpy.typing import NDArray
 from digitnet.errors import DataError
 
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The most data a compressed IDX file may announce: 4 GiB, 5 million 28x28 images.
+MAX_DATA_BYTES = 1 << 32
+_CHUNK = 1 << 20
 _IDX_TYPES = {
     0x08: "unsigned byte",
     0x09: "signed byte",
@@ -49,23 +55,53 @@ def _read_content(path: Path) -> bytes:
         raise DataError(f"{path} does not exist.") from None
     except OSError as error:
         raise DataError(f"{path} cannot be read: {error.strerror or error}.") from None
+    except MemoryError:
+        raise DataError(f"{path} is too large to read into memory.") from None
     if not raw:
         raise DataError(f"{path} is empty.")
     if raw[:2] == _GZIP_MAGIC:
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            reason = str(error).rstrip(".")
-            raise DataError(f"{path} is a corrupt gzip file ({reason}).") from None
+        return _gunzip(raw, path)
     if path.suffix == ".gz":
         raise DataError(f"{path} is named .gz but is not gzip-compressed.")
     return raw
 
 
-def _parse_idx(data: bytes, path: Path) -> NDArray[np.uint8]:
-    """Checks the IDX header of ``data`` and returns its array (read-only, no copy)."""
-    if not data:
-        raise DataError(f"{path} is empty.")
+def _gunzip(raw: bytes, path: Path) -> bytes:
+    """The decompressed content of gzip data ``raw``: its IDX header, then no more data than
+    the header announces (more is refused as soon as it shows, before it is all read)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            head = stream.read(4)
+            if len(head) == 4 and head[:2] == b"\x00\x00":
+                head += stream.read(4 * head[3])
+            if not head:
+                return head  # _parse_idx says it is empty
+            _, dims, expected = _header(head, path)
+            if expected > MAX_DATA_BYTES:
+                raise DataError(
+                    f"{path} announces {expected:,} bytes of data for shape {dims}, more than "
+                    f"the {MAX_DATA_BYTES:,} digitnet reads."
+                )
+            chunks, left = [head], expected + 1  # one byte more shows data after the end
+            while left > 0 and (chunk := stream.read(min(left, _CHUNK))):
+                chunks.append(chunk)
+                left -= len(chunk)
+    except (OSError, EOFError, zlib.error) as error:
+        reason = str(error).rstrip(".")
+        raise DataError(f"{path} is a corrupt gzip file ({reason}).") from None
+    except MemoryError:
+        raise DataError(f"{path} is too large to read into memory.") from None
+    if left <= 0:
+        raise DataError(
+            f"{path} has unexpected bytes after the {expected:,} bytes of data its header "
+            f"announces for shape {dims}."
+        )
+    return b"".join(chunks)
+
+
+def _header(data: bytes, path: Path) -> tuple[int, tuple[int, ...], int]:
+    """The header's length, the shape it announces and the number of data bytes that makes,
+    from ``data`` (which starts with the header); DataError for a header that is not IDX's."""
     if len(data) < 4 or data[:2] != b"\x00\x00":
         magic = data[:4].hex().upper()
         raise DataError(
@@ -88,6 +124,14 @@ def _parse_idx(data: bytes, path: Path) -> NDArray[np.uint8]:
     expected = 1
     for dim in dims:
         expected *= dim
+    return header, dims, expected
+
+
+def _parse_idx(data: bytes, path: Path) -> NDArray[np.uint8]:
+    """Checks the IDX header of ``data`` and returns its array (read-only, no copy)."""
+    if not data:
+        raise DataError(f"{path} is empty.")
+    header, dims, expected = _header(data, path)
     got = len(data) - header
     if got < expected:
         raise DataError(

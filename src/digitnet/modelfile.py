@@ -11,6 +11,7 @@ complete or absent.
 from __future__ import annotations
 
 import json
+import math
 import platform
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,6 +35,8 @@ PRETRAINED_DESCRIPTIONS = {
     "wide": "a wide ReLU network, the most accurate one digitnet ships",
 }
 MAX_LAYER_SIZE = 100_000
+#: How initial weights can be drawn (the same as ``digitnet.network.INITS``, which sits above).
+INITS = ("normal", "xavier", "he")
 
 
 @dataclass
@@ -118,11 +121,70 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return tensors, metadata
 
 
+def _finite(text: str) -> float | None:
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _json(text: str) -> Any:
+    """``text`` parsed as JSON, NaN and infinities (a diverged loss, say) read as null, which
+    JSON can say; ValueError for bad JSON or nesting too deep to read."""
+    try:
+        return json.loads(text, parse_constant=lambda _: None, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+#: What the metadata digitnet writes must be, for the code that reads it (``digitnet info``,
+#: the report, the page, resuming training): a check and the words for it.
+METADATA_TYPES: dict[str, tuple[Any, str]] = {
+    "history": (
+        lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v),
+        "a list of epochs",
+    ),
+    "training": (lambda v: v is None or isinstance(v, dict), "a training recipe"),
+    "test_accuracy": (lambda v: v is None or _is_number(v), "a number"),
+    "dataset": (lambda v: isinstance(v, str), "a name"),
+    **{key: (lambda v: isinstance(v, str), "a version") for key in made_with()},
+}
+
+
+def _network_description(metadata: dict[str, str], name: str) -> ModelContents:
+    """The network described by the ``network`` metadata (no tensors yet), checked."""
+    try:
+        config = _json(metadata["network"])
+        sizes, hidden, output = (
+            config["sizes"], config["hidden_activation"], config["output_activation"]
+        )  # fmt: skip
+    except (KeyError, ValueError, TypeError):
+        raise ModelFileError(f"{name} has no valid network description in its metadata") from None
+    if not isinstance(sizes, list) or not all(type(s) is int for s in sizes):
+        raise ModelFileError(f"{name} describes layer sizes that are not whole numbers")
+    if len(sizes) < 2 or any(not 1 <= s <= MAX_LAYER_SIZE for s in sizes):
+        shown = str(sizes[:10])[:-1] + (", ...]" if len(sizes) > 10 else "]")
+        raise ModelFileError(f"{name} describes impossible layer sizes {shown}")
+    if hidden not in HIDDEN_ACTIVATIONS or output not in OUTPUT_ACTIVATIONS:
+        raise ModelFileError(
+            f"{name} names unknown activations {str(hidden)[:40]!r}/{str(output)[:40]!r}"
+        )
+    init, seed = config.get("init", "normal"), config.get("seed")
+    if init not in INITS:
+        raise ModelFileError(f"{name} names an unknown initialisation {str(init)[:40]!r}")
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise ModelFileError(f"{name} has a seed that is not a whole number from 0 up")
+    return ModelContents(sizes, hidden, output, init, seed)
+
+
 def read_model(path_or_name: str | Path) -> ModelContents:
     """Read a model file, or a shipped network by name (``video``, ``wide``).
 
-    Checks the format and its version, layer sizes, activations, tensor shapes, dtypes and
-    that every number is finite; a problem raises :class:`ModelFileError` in one sentence.
+    Checks the format and its version, layer sizes, activations, tensor shapes, dtypes, that
+    every number is finite and that the metadata digitnet reads has the right types; a
+    problem raises :class:`ModelFileError` in one sentence.
     """
     if isinstance(path_or_name, str) and path_or_name in PRETRAINED:
         path = pretrained_path(path_or_name)
@@ -133,21 +195,14 @@ def read_model(path_or_name: str | Path) -> ModelContents:
     if metadata.get("format") != FORMAT:
         raise ModelFileError(f"{name} is a safetensors file but not a digitnet model")
     version = metadata.get("format_version", "")
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
+    readable = version.isascii() and version.isdigit() and len(version) < 10
+    if not readable or int(version) > FORMAT_VERSION:
         raise ModelFileError(
-            f"{name} has model format version {version!r}; this digitnet "
+            f"{name} has model format version {version[:20]!r}; this digitnet "
             f"({__version__}) reads versions up to {FORMAT_VERSION}: upgrade digitnet"
         )
-    try:
-        config = json.loads(metadata["network"])
-        sizes = [int(s) for s in config["sizes"]]
-        hidden, output = str(config["hidden_activation"]), str(config["output_activation"])
-    except (KeyError, ValueError, TypeError):
-        raise ModelFileError(f"{name} has no valid network description in its metadata") from None
-    if len(sizes) < 2 or any(not 1 <= s <= MAX_LAYER_SIZE for s in sizes):
-        raise ModelFileError(f"{name} describes impossible layer sizes {sizes}")
-    if hidden not in HIDDEN_ACTIVATIONS or output not in OUTPUT_ACTIVATIONS:
-        raise ModelFileError(f"{name} names unknown activations {hidden!r}/{output!r}")
+    net = _network_description(metadata, name)
+    sizes = net.sizes
     expected = set()
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         for key, shape in ((f"weights.{i}", (n_out, n_in)), (f"biases.{i}", (n_out,))):
@@ -161,22 +216,20 @@ def read_model(path_or_name: str | Path) -> ModelContents:
                 raise ModelFileError(f"{name}: {key} is {t.dtype}, expected float32")
             if not np.all(np.isfinite(t)):
                 raise ModelFileError(f"{name}: {key} contains NaN or infinite values")
-    # A checkpoint (digitnet.checkpoint) is a model file with the training state beside it.
-    state = ("optimizer.", "best.") if "checkpoint" in metadata else ()
-    unexpected = sorted(k for k in set(tensors) - expected if not k.startswith(state))
+    unexpected = sorted(set(tensors) - expected)
     if unexpected:
-        raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)}")
-    net = ModelContents(
-        sizes, hidden, output, str(config.get("init", "normal")), config.get("seed")
-    )
+        raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)[:200]}")
     net.weights = [tensors[f"weights.{i}"].copy() for i in range(len(sizes) - 1)]
     net.biases = [tensors[f"biases.{i}"].copy() for i in range(len(sizes) - 1)]
-    reserved = {"format", "format_version", "network", "checkpoint", "checkpoint_version", "state"}
+    reserved = {"format", "format_version", "network"}
     for key, value in metadata.items():
         if key in reserved:
             continue
         try:
-            net.metadata[key] = json.loads(value)
+            net.metadata[key] = _json(value)
         except ValueError:
             net.metadata[key] = value
+        check, what = METADATA_TYPES.get(key, (None, ""))
+        if check is not None and not check(net.metadata[key]):
+            raise ModelFileError(f"{name} has metadata {key!r} that is not {what}")
     return net

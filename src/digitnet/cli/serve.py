@@ -10,6 +10,7 @@ import errno
 import socket
 import threading
 import time
+import urllib.request
 import webbrowser
 from typing import Any
 
@@ -34,6 +35,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--models-dir", default=None,
                    help="folder for models saved from the page (default $DIGITNET_MODELS or "
                    "~/.local/share/digitnet/models)")  # fmt: skip
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes that answer requests (more serve a class faster; training "
+                   "runs keep one owner, see docs/deploy.md)")  # fmt: skip
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return p
 
@@ -74,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
     require("serve", "fastapi", "uvicorn")
     if not 0 <= args.port <= 65535:
         raise DigitnetError(f"--port must be 0 to 65535, got {args.port}")
+    from digitnet.web.workers import MAX_WORKERS
+
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise DigitnetError(f"--workers must be 1 to {MAX_WORKERS}, got {args.workers}")
+    if args.workers > 1:
+        return _run_workers(args)
     import uvicorn
 
     from digitnet.web.app import create_app
@@ -97,6 +107,47 @@ def run(args: argparse.Namespace) -> int:
     threading.Thread(target=announce, daemon=True).start()
     try:
         server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0
+
+
+def _answers(url: str) -> bool:
+    """Whether the page at ``url`` answers (asked directly, never through a proxy)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url + "api/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _run_workers(args: argparse.Namespace) -> int:
+    """Serve with ``args.workers`` processes (uvicorn's multi-process mode); the training runs
+    stay in this one."""
+    from digitnet.web.app import create_app
+    from digitnet.web.workers import serve_workers
+
+    model = model_of(args)
+    create_app(model=model, models_dir=args.models_dir)  # a wrong --model says so here, once
+    sock = _bind(args.host, args.port)
+    url = page_url(args.host, sock.getsockname()[1])
+
+    def announce(stopped: threading.Event) -> None:
+        while not stopped.is_set() and not _answers(url):
+            stopped.wait(0.1)
+        if stopped.is_set():
+            return
+        print(
+            f"digitnet is serving the page at {url} with {args.workers} worker processes "
+            "(Ctrl+C to stop)",
+            flush=True,
+        )
+        if not args.no_browser:
+            webbrowser.open(url)
+
+    try:
+        serve_workers(sock, args.workers, model, args.models_dir, announce)
     finally:
         sock.close()
     return 0

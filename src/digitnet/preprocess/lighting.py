@@ -9,6 +9,7 @@ subtracts) it out and :func:`to_white_on_black` inverts a light background.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,16 +27,23 @@ LIGHTING_SIZE = 32
 LIGHTING_WINDOW = 0.5
 
 
-def background_is_light(grey: FloatImage) -> bool:
+def lighting_copy(grey: FloatImage) -> FloatImage:
+    """The copy of a grey ``(h, w)`` image the lighting is estimated on: area-averaged down so
+    that its longer side is at most ``LIGHTING_SIZE`` pixels."""
+    return shrink(Image.fromarray(grey, "F"), LIGHTING_SIZE)
+
+
+def background_is_light(grey: FloatImage, small: FloatImage | None = None) -> bool:
     """Whether the paper is lighter than the ink, from a grey ``(h, w)`` image.
 
     A plane fitted (least squares, on a copy shrunk to ``LIGHTING_SIZE``) to the grey levels
     takes out a lighting gradient; what is left is the background near 0 and the ink, a
     minority, far off on one side. The ink is dark (the background light) when the darkest 0.5%
     of the residual lies further from it than the lightest 0.5%. (A curved surface would bend
-    around a large digit and blur this difference.)
+    around a large digit and blur this difference.) ``small`` is :func:`lighting_copy` of
+    ``grey``, if already made.
     """
-    small = shrink(Image.fromarray(grey, "F"), LIGHTING_SIZE)
+    small = lighting_copy(grey) if small is None else small
     coeffs = fit_surface(small, quadratic=False)
     h, w = grey.shape
     # Pixel centres of the full image in the units of the small copy's pixel indices.
@@ -61,6 +69,17 @@ def surface_terms(rows: NDArray[np.floating], cols: NDArray[np.floating]) -> lis
     return [np.ones_like(rows * cols), rows, cols, rows * rows, rows * cols, cols * cols]
 
 
+@lru_cache(maxsize=32)
+def _design(h: int, w: int, quadratic: bool) -> NDArray[np.float64]:
+    """The least-squares design matrix of :func:`fit_surface` for every pixel of an ``(h, w)``
+    image, row by row: one row of terms per pixel (made once per size, never written to)."""
+    rows, cols = np.nonzero(np.ones((h, w), np.bool_))
+    terms = surface_terms(rows / h, cols / w)
+    design = np.stack(terms if quadratic else terms[:3], axis=1)
+    design.flags.writeable = False
+    return design
+
+
 def fit_surface(
     values: FloatImage, mask: Mask | None = None, quadratic: bool = True
 ) -> NDArray[np.float64]:
@@ -68,11 +87,12 @@ def fit_surface(
     ``quadratic``, through the pixels of ``values`` (h, w), only those where ``mask`` is True if
     given; its 6 (or 3) coefficients."""
     h, w = values.shape
-    rows, cols = np.nonzero(np.ones(values.shape, np.bool_) if mask is None else mask)
-    terms = surface_terms(rows / h, cols / w)
-    design = np.stack(terms if quadratic else terms[:3], axis=1)
-    target = values[rows, cols].astype(np.float64)
-    return np.linalg.lstsq(design, target, rcond=None)[0]
+    design = _design(h, w, quadratic)
+    target = values.reshape(-1)
+    if mask is not None:  # the rows of the pixels kept, in the same order as np.nonzero's
+        keep = np.asarray(mask, dtype=np.bool_).reshape(-1)
+        design, target = design[keep], target[keep]
+    return np.linalg.lstsq(design, target.astype(np.float64), rcond=None)[0]
 
 
 def surface(coeffs: NDArray[np.float64], rows: NDArray[Any], cols: NDArray[Any]) -> FloatImage:
@@ -112,7 +132,9 @@ def extend_with_surface(small: FloatImage, pad: int, light: bool) -> FloatImage:
     return out
 
 
-def estimate_background(grey: FloatImage, light: bool) -> FloatImage:
+def estimate_background(
+    grey: FloatImage, light: bool, small: FloatImage | None = None
+) -> FloatImage:
     """The paper's brightness without the ink, float32 with the shape of ``grey``.
 
     On a copy shrunk to ``LIGHTING_SIZE`` pixels, a grey closing (dilate then erode, for a light
@@ -121,10 +143,11 @@ def estimate_background(grey: FloatImage, light: bool) -> FloatImage:
     is first extended beyond its borders by the lighting's quadratic surface (see
     :func:`extend_with_surface`): repeating the border pixels instead would make the closing
     overestimate the paper along a dark border or in a dark corner. The estimate is kept
-    within the copy's range of grey levels.
+    within the copy's range of grey levels. ``small`` is :func:`lighting_copy` of ``grey``, if
+    already made.
     """
     h, w = grey.shape
-    small = shrink(Image.fromarray(grey, "F"), LIGHTING_SIZE)
+    small = lighting_copy(grey) if small is None else small
     size = max(3, round(LIGHTING_WINDOW * max(small.shape)) | 1)
     radius = size // 2
     # Each of the two filters eats `radius` pixels on every side, the blur another `radius`.
@@ -139,16 +162,20 @@ def estimate_background(grey: FloatImage, light: bool) -> FloatImage:
     return estimate
 
 
-def flatten_lighting(grey: FloatImage, light: bool | None = None) -> FloatImage:
+def flatten_lighting(
+    grey: FloatImage, light: bool | None = None, small: FloatImage | None = None
+) -> FloatImage:
     """Grey ``(h, w)`` with uneven lighting removed: float32 ``(h, w)`` in 0..1.
 
     On light paper the image is divided by the background estimate (the paper becomes white and
     ink keeps its darkness relative to the paper around it, however dim the light there); on
-    a dark background the estimate is subtracted (the background becomes black).
+    a dark background the estimate is subtracted (the background becomes black). ``small`` is
+    :func:`lighting_copy` of ``grey``, if already made.
     """
+    small = lighting_copy(grey) if small is None else small
     if light is None:
-        light = background_is_light(grey)
-    background = estimate_background(grey, light)
+        light = background_is_light(grey, small)
+    background = estimate_background(grey, light, small)
     if light:
         return np.clip(grey / np.maximum(background, np.float32(1e-3)), 0.0, 1.0)
     return np.clip(grey - background, 0.0, 1.0)

@@ -22,6 +22,7 @@ from digitnet.preprocess.ink import clean_ink, find_digit_box
 from digitnet.preprocess.lighting import (
     background_is_light,
     flatten_lighting,
+    lighting_copy,
     pixel_noise,
     to_white_on_black,
 )
@@ -89,8 +90,9 @@ def prepare(image: ImageInput) -> Prepared:
     grey = to_grey(image, max_side=WORK_SIZE)
     h, w = grey.shape
     steps.append(Step("grey", "Grey levels", grey, f"{w}x{h} pixels"))
-    light = background_is_light(grey)
-    flat = flatten_lighting(grey, light)
+    small = lighting_copy(grey)  # made once for the two steps that look at the lighting
+    light = background_is_light(grey, small)
+    flat = flatten_lighting(grey, light, small)
     steps.append(
         Step("flat", "Lighting flattened", flat, "light background" if light else "dark background")
     )

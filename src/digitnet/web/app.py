@@ -3,14 +3,20 @@
 :func:`create_app` builds it from the routers in :mod:`digitnet.web.routes`. Every endpoint
 is described in ``docs/api.md``. Errors are ``{"error": "one sentence"}`` with a 4xx status:
 400 for a body that is not JSON, 413 for a body over :data:`MAX_BODY_BYTES`, 404 for an
-unknown model, neuron, example, run or endpoint, 409 for a second training run while one is
-going (runs are not queued) or a name already taken, 405 for a method a path does not take,
-and 422 for a well-formed request with wrong values (image size, pixel values, settings). The
-OpenAPI schema at ``/api/openapi.json`` describes every endpoint and every request body.
+unknown model, neuron, example, run or endpoint, 409 for a name already taken or a run with
+nothing to save, 429 for a training run when the queue is full, 405 for a method a path does
+not take, and 422 for a well-formed request with wrong values (image size, pixel values,
+settings). The OpenAPI schema at ``/api/openapi.json`` describes every endpoint and every
+request body.
+
+Every answer carries ``X-Digitnet-Worker``: the id of the process that answered it. With
+``digitnet serve --workers N`` the workers hand the training runs' requests to the one process
+that owns them (:mod:`digitnet.web.forward`, :mod:`digitnet.web.workers`).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,10 +28,16 @@ from starlette.concurrency import run_in_threadpool
 
 from digitnet.version import __version__
 from digitnet.web.features import NeuronFeatures
+from digitnet.web.forward import RunsForwarder
 from digitnet.web.http import (
     ERROR_RESPONSES,
     MAX_BODY_BYTES,
+    ASGIApp,
     BodyLimit,
+    Message,
+    Receive,
+    Scope,
+    Send,
     install_error_handlers,
 )
 from digitnet.web.models import ModelStore
@@ -45,11 +57,31 @@ def _preload() -> None:
         pass
 
 
+class WorkerHeader:
+    """Says which process answered: ``X-Digitnet-Worker: <pid>`` on every answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        worker = (b"x-digitnet-worker", str(os.getpid()).encode())
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), worker]}
+            await send(message)
+
+        await self.app(scope, receive, send_marked)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Read MNIST in the background at start-up; stop the training runs at shutdown."""
-    # So the first example or run needn't wait.
-    threading.Thread(target=_preload, name="digitnet-load-mnist", daemon=True).start()
+    if app.state.preload:  # so the first example needn't wait
+        threading.Thread(target=_preload, name="digitnet-load-mnist", daemon=True).start()
     yield
     manager: RunManager = app.state.runs
     await run_in_threadpool(manager.stop_all, 2.0)
@@ -59,11 +91,16 @@ def create_app(
     model: str = "video",
     models_dir: str | Path | None = None,
     max_body: int = MAX_BODY_BYTES,
+    *,
+    runs_socket: str | None = None,
+    preload: bool = True,
 ) -> FastAPI:
     """The FastAPI app: the page at ``/``, its files under ``/static``, the API under ``/api``.
 
     ``model`` is the model the page starts with (``video``, ``wide``, a saved model's name or
-    a ``.safetensors`` file); ``models_dir`` is where models saved from the page go.
+    a ``.safetensors`` file); ``models_dir`` is where models saved from the page go. With
+    ``runs_socket`` the training runs belong to the app serving that unix socket, and every
+    request under ``/api/runs`` goes there. ``preload`` reads MNIST at start-up.
     """
     store = ModelStore(models_dir, model)
     app = FastAPI(
@@ -81,7 +118,11 @@ def create_app(
     app.state.runs = RunManager()
     app.state.max_body = max_body
     app.state.features = NeuronFeatures()
+    app.state.preload = preload
+    if runs_socket:  # innermost: after the body limit
+        app.add_middleware(RunsForwarder, socket_path=runs_socket)
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(WorkerHeader)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (page, models, predict, examples, runs):

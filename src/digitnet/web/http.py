@@ -1,10 +1,13 @@
 """The API's HTTP plumbing: the answers to refused requests and the body size limit.
 
 Every refused request gets ``{"error": "one sentence"}`` with a 4xx status: 400 for a body
-that is missing, not JSON or not a JSON object, 413 for one over the limit, 422 for wrong
-values; a 404 or 405 from the router says which path or method was not found. The endpoints
-declare their bodies as FastAPI body parameters (so ``/api/openapi.json`` describes them);
-:func:`validation_error` turns FastAPI's answer to a bad body into these sentences.
+that is missing, cannot be read as JSON (broken syntax, bytes that are not UTF-8, nesting
+too deep for the parser, a number with too many digits) or is not a JSON object, 413 for one
+over the limit, 422 for wrong values; a 404 or 405 from the router says which path or method
+was not found. The endpoints declare their bodies as FastAPI body parameters (so
+``/api/openapi.json`` describes them); :func:`validation_error` and :func:`http_error` turn
+FastAPI's answers to a bad body into these sentences. No body makes a 500: should anything
+else go wrong, :func:`internal_error` still answers one sentence (and uvicorn logs why).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ NO_BODY = "the request needs a JSON body"
 NOT_JSON = "the request body is not valid JSON"
 NOT_OBJECT = "the request body must be a JSON object"
 NOT_JSON_TYPE = "the request body must be JSON, sent as Content-Type: application/json"
+TOO_DEEP = "the request body is nested too deeply to be read"
+TOO_MANY_DIGITS = "the request body holds a number with too many digits to be read"
+INTERNAL = "the server failed to answer this request (its log says why)"
+#: Longest sentence sent back (a field name or value quoted in it may be long).
+MAX_MESSAGE = 240
 #: FastAPI's words for a body it could not decode (bytes that are not text).
 UNPARSED = "There was an error parsing the body"
 #: Errors pydantic gives for a body that is not an object (a list, a string, null, bytes).
@@ -53,12 +61,25 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # ---------------------------------------------------------------------- request bodies
+def clean(message: str) -> str:
+    """``message`` cut to ``MAX_MESSAGE`` characters, lone surrogates (from ``"\\ud800"`` in a
+    body) escaped, so that it can always be sent as UTF-8 JSON."""
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "\u2026"
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _part(p: object) -> str:
+    text = str(p)
+    return text if len(text) <= 40 else text[:39] + "\u2026"
+
+
 def sentence(errors: Sequence[Problem]) -> str:
     """The first validation problem as one sentence: ``field: what is wrong``."""
     if not errors:
         return "the request is not valid"
     err = errors[0]
-    loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
+    loc = ".".join(_part(p) for p in err.get("loc", ()) if p not in ("body",))
     msg = str(err.get("msg", "is not valid"))
     if err.get("type") == "extra_forbidden":
         msg = "is not a known field"
@@ -85,9 +106,23 @@ def body_problem(error: Problem, body: Any) -> str | None:
     return None
 
 
+def unparsed(cause: BaseException | None) -> str:
+    """The 400 sentence for a body the JSON parser gave up on, from the parser's exception."""
+    if isinstance(cause, RecursionError):
+        return TOO_DEEP  # e.g. [[[[... a hundred thousand deep
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return TOO_MANY_DIGITS  # Python reads integers of at most 4,300 digits
+    return NOT_JSON  # broken syntax, bytes that are not UTF-8
+
+
 # ---------------------------------------------------------------------- error handlers
+def refuse(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The answer to a refused request: ``{"error": message}``."""
+    return JSONResponse({"error": clean(message)}, status_code=status, headers=headers)
+
+
 async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse({"error": exc.message}, status_code=exc.status)
+    return refuse(exc.status, exc.message)
 
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -96,10 +131,21 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     elif exc.status_code == 400 and exc.detail == UNPARSED:
-        message = NOT_JSON
+        message = unparsed(exc.__cause__)  # FastAPI raises it "from" the parser's exception
     else:
         message = str(exc.detail)
-    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+    return refuse(exc.status_code, message, exc.headers)
+
+
+async def too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+    """A nesting too deep for Python wherever it was met (the parser's is caught above)."""
+    return refuse(400, TOO_DEEP)
+
+
+async def internal_error(_: Request, exc: Exception) -> JSONResponse:
+    """The last resort: an unexpected failure still answers one sentence (no request is
+    known to get here; uvicorn logs the exception, so that it can be fixed)."""
+    return refuse(500, INTERNAL)
 
 
 async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -110,8 +156,8 @@ async def validation_error(_: Request, exc: RequestValidationError) -> JSONRespo
     params = [e for e in errors if not _in_body(e)]
     problem = None if params or not errors else body_problem(errors[0], exc.body)
     if problem is not None:
-        return JSONResponse({"error": problem}, status_code=400)
-    return JSONResponse({"error": sentence(params or errors)}, status_code=422)
+        return refuse(400, problem)
+    return refuse(422, sentence(params or errors))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -119,6 +165,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.exception_handler(ApiError)(api_error)
     app.exception_handler(StarletteHTTPException)(http_error)
     app.exception_handler(RequestValidationError)(validation_error)
+    app.exception_handler(RecursionError)(too_deep)
+    app.exception_handler(Exception)(internal_error)
 
 
 # ---------------------------------------------------------------------- body size limit

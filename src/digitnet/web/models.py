@@ -17,13 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from digitnet.errors import ModelFileError
+from digitnet.errors import DigitnetError, ModelFileError
 from digitnet.modelfile import PRETRAINED, PRETRAINED_DESCRIPTIONS, pretrained_path
 from digitnet.network import Network, load_network
 from digitnet.web.errors import ApiError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 SUFFIX = ".safetensors"
+#: The status of a save the server has no room or no right to write (HTTP's 507).
+INSUFFICIENT_STORAGE = 507
 
 
 def default_models_dir() -> Path:
@@ -213,7 +215,12 @@ class ModelStore:
         }
 
     def save(self, name: str, net: Network, overwrite: bool = False) -> Path:
-        """Save ``net`` as ``name`` in the models folder; 409 if it exists and not overwrite."""
+        """Save ``net`` as ``name`` in the models folder; 409 if it exists and not overwrite.
+
+        A folder that cannot be made or written (a full disk, a read-only file system, no
+        permission) is a 507 ApiError in one sentence; the file is then left as it was (a
+        model file is written whole or not at all) and the server goes on.
+        """
         check_name(name)
         if name in PRETRAINED or name in self._files:
             raise ApiError(409, f"{name!r} is the name of a shipped model; choose another name")
@@ -221,12 +228,17 @@ class ModelStore:
         try:
             self.models_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            reason = exc.strerror or str(exc)
             raise ApiError(
-                500, f"cannot create the models folder {self.models_dir}: {exc}"
+                INSUFFICIENT_STORAGE,
+                f"cannot create the models folder {self.models_dir}: {reason.lower()}",
             ) from None
         if path.exists() and not overwrite:
             raise ApiError(409, f"a model called {name!r} exists already; choose another name")
-        net.save(path)
+        try:
+            net.save(path)
+        except DigitnetError as exc:  # the disk is full, read-only, ...: say so, keep serving
+            raise ApiError(INSUFFICIENT_STORAGE, str(exc)) from None
         with self._lock:
             self._cache.pop(name, None)
         return path

@@ -1,68 +1,54 @@
-"""Training runs started from the page: one at a time, in a background thread.
+"""Training runs started from the page: a short queue, and one run at a time in a process of
+its own.
 
-A run trains a network with :func:`digitnet.runner.run_recipe` (the recipe the page sent,
-over the `page` preset) and publishes
-events (``started``, ``batch``, ``epoch``, ``done``, ``failed``) that any number of
-subscribers read, from the first one on, as server-sent events. ``batch`` events come at
-most a few times a second; ``epoch`` events carry the first layer's weight pictures. While a
-run is going a second one is refused (HTTP 409): runs are not queued.
+A run trains a network with :func:`digitnet.runner.run_recipe` (the recipe the page sent, over
+the `page` preset) in a child process (:mod:`digitnet.web.trainer`, multiprocessing's "spawn"),
+on one BLAS thread at a lower priority, so predictions never wait for its Python work. The
+child sends its events back through a pipe; a thread here publishes them (``queued``,
+``started``, ``batch``, ``epoch``, ``done``, ``failed``, ``cancelled``) to any number of
+subscribers, from the first one on, as server-sent events. A child that crashes or is killed
+leaves its run ``failed`` with one sentence; the server goes on.
 
-Training uses one BLAS thread, so prediction requests keep a core to themselves.
+While a run trains, up to :data:`MAX_WAITING` more wait their turn (``queued``, with their
+``position``); one more is refused with 429. A queued run can be cancelled, a running one
+stopped after its current mini-batch (it keeps what it learned).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import math
+import multiprocessing
 import threading
 import time
 import uuid
-from dataclasses import asdict
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
-
-import numpy as np
 
 from digitnet.network import Network
 from digitnet.recipe import Recipe
-from digitnet.runner import build_network, run_recipe, split_data
-from digitnet.training import EpochMetrics
 from digitnet.web.errors import ApiError
+from digitnet.web.trainer import STOP, finite, train_in_child
 
-BATCH_EVENTS_PER_SECOND = 4.0
-BATCH_EVENT_BURST = 12
-WEIGHT_PICTURES = 16
+MAX_WAITING = 4
 MAX_RUNS_KEPT = 20
-FINAL_STATES = ("finished", "stopped", "failed")
+FINAL_STATES = ("finished", "stopped", "failed", "cancelled")
+#: How long a training process may take to end once its run is over, before it is killed.
+REAP_SECONDS = 5.0
+
+#: What a run's process executes: its end of the pipe and the recipe.
+ChildTarget = Callable[[Connection, Recipe], None]
 
 
-def weight_pictures(net: Network, count: int = WEIGHT_PICTURES) -> list[dict[str, Any]]:
-    """The first hidden layer's weights of the first ``count`` neurons, compactly.
-
-    Each picture is the neuron's 784 incoming weights divided by their largest size, as
-    signed bytes (-127..127, base64) in ``data``, with that size in ``scale``.
-    """
-    pictures = []
-    w = net.weights[0]
-    for i in range(min(count, w.shape[0])):
-        row = w[i]
-        scale = float(np.max(np.abs(row))) or 1.0
-        q = np.clip(np.round(row / scale * 127), -127, 127).astype(np.int8)
-        pictures.append(
-            {"neuron": i, "scale": scale, "data": base64.b64encode(q.tobytes()).decode("ascii")}
-        )
-    return pictures
-
-
-def finite(value: Any) -> Any:
-    """``value`` with every NaN or infinite float replaced by None (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
+def exit_reason(exitcode: int | None) -> str:
+    """Why a training process that never reported its end failed, in one sentence."""
+    if exitcode is not None and exitcode < 0:
+        return f"the training process ended unexpectedly (killed by signal {-exitcode})"
+    if exitcode:
+        return f"the training process ended unexpectedly (exit status {exitcode})"
+    return "the training process ended unexpectedly"
 
 
 class Run:
@@ -72,19 +58,23 @@ class Run:
         self.id = uuid.uuid4().hex[:12]
         self.settings = settings
         self.status = "queued"
+        self.position: int | None = None
         self.error: str | None = None
         self.created = time.time()
         self.net: Network | None = None
         self.history: list[dict[str, Any]] = []
         self.test_accuracy: float | None = None
         self.saved_as: str | None = None
-        self.stop_event = threading.Event()
+        self.process: BaseProcess | None = None
+        self.conn: Connection | None = None
         self.thread: threading.Thread | None = None
+        self.stop_requested = False
         self._events: list[dict[str, Any]] = []
         self._subscribers: list[
             tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]
         ] = []
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
 
     # ------------------------------------------------------------------ events
     def publish(self, kind: str, data: dict[str, Any]) -> None:
@@ -118,11 +108,17 @@ class Run:
     def finished(self) -> bool:
         return self.status in FINAL_STATES
 
+    @property
+    def pid(self) -> int | None:
+        """The training process's id while it has one."""
+        return self.process.pid if self.process is not None else None
+
     def describe(self) -> dict[str, Any]:
         """The run's state as JSON."""
         return {
             "id": self.id,
             "status": self.status,
+            "position": self.position,
             "error": self.error,
             "settings": self.settings.to_dict(),
             "history": self.history,
@@ -131,132 +127,103 @@ class Run:
             "events": len(self._events),
         }
 
-    # ------------------------------------------------------------------ the work
-    def execute(self) -> None:
-        """Train (in the run's thread): load data, build the network, train, evaluate."""
-        s = self.settings
-        try:
-            self.status = "running"
-            from digitnet.data import load_mnist
+    # ------------------------------------------------------------------ its process
+    def request_stop(self) -> None:
+        """Ask the training process to stop after its current mini-batch."""
+        self.stop_requested = True
+        conn = self.conn
+        if conn is None:
+            return
+        with self._send_lock:
+            try:
+                conn.send(STOP)
+            except (OSError, ValueError):  # the process has ended, or its pipe is closed
+                pass
 
-            mnist = load_mnist()
-            split = split_data(s, mnist)
-            net = build_network(s)
-            total = len(split.train)
-            self.publish(
-                "started",
-                {
-                    "sizes": net.sizes,
-                    "images": total,
-                    "validation": len(split.validation),
-                    "epochs": s.epochs,
-                    "weights": weight_pictures(net),
-                },
-            )
-            # A token bucket: a short burst of batch events (so a quick run still draws a
-            # curve), then at most BATCH_EVENTS_PER_SECOND.
-            tokens, last_batch = float(BATCH_EVENT_BURST), time.monotonic()
+    def close_pipe(self) -> None:
+        """Close the server's end of the pipe (the process has ended)."""
+        with self._send_lock:
+            if self.conn is not None:
+                self.conn.close()
 
-            def on_batch(epoch: int, done: int, loss: float) -> None:
-                nonlocal tokens, last_batch
-                now = time.monotonic()
-                tokens = min(
-                    BATCH_EVENT_BURST, tokens + (now - last_batch) * BATCH_EVENTS_PER_SECOND
-                )
-                last_batch = now
-                if tokens < 1.0:
-                    return
-                tokens -= 1.0
-                progress = (epoch - 1 + done / total) / s.epochs
-                self.publish(
-                    "batch",
-                    {
-                        "epoch": epoch,
-                        "done": done,
-                        "total": total,
-                        "loss": loss,
-                        "progress": progress,
-                    },
-                )
+    def fail(self, error: str) -> None:
+        self.error = error
+        self.status = "failed"
+        self.publish("failed", {"status": "failed", "error": error})
 
-            def on_epoch(metrics: EpochMetrics, current: Network) -> None:
-                record = finite(asdict(metrics))
-                self.history.append(record)
-                self.publish(
-                    "epoch",
-                    {
-                        **record,
-                        "progress": metrics.epoch / s.epochs,
-                        "weights": weight_pictures(current),
-                    },
-                )
-
-            # A diverging run ends with a FloatingPointError from train(), reported below;
-            # numpy's overflow warnings on the way there are noise.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                trained = run_recipe(
-                    s,
-                    mnist=mnist,
-                    net=net,
-                    on_batch=on_batch,
-                    on_epoch=on_epoch,
-                    stop=self.stop_event,
-                )
-            self.test_accuracy = trained.test_accuracy
+    def receive(self, message: tuple[Any, ...]) -> None:
+        """Take in one message from the training process (see :mod:`digitnet.web.trainer`)."""
+        kind = message[0]
+        if kind == "event":
+            _, name, data = message
+            if name == "epoch":
+                record = {k: v for k, v in data.items() if k not in ("progress", "weights")}
+                self.history.append(finite(record))
+            self.publish(name, data)
+        elif kind == "done":
+            _, status, test_accuracy, net = message
             self.net = net
-            self.status = "stopped" if self.stop_event.is_set() else "finished"
+            self.test_accuracy = test_accuracy
+            self.status = status
             self.publish(
                 "done",
-                {
-                    "status": self.status,
-                    "test_accuracy": self.test_accuracy,
-                    "epochs": len(self.history),
-                },
+                {"status": status, "test_accuracy": test_accuracy, "epochs": len(self.history)},
             )
-        except Exception as exc:  # any failure is reported on the page, in one sentence
-            self.error = _reason(exc)
-            self.status = "failed"
-            self.publish("failed", {"status": "failed", "error": self.error})
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, MemoryError):
-        text = "the network does not fit in memory; choose smaller layers"
-    return text[:300]
+        elif kind == "failed":
+            self.fail(str(message[1]))
 
 
 class RunManager:
-    """Starts runs one at a time and keeps the recent ones."""
+    """Runs one training process at a time, keeps up to ``max_waiting`` runs waiting, and
+    remembers the recent runs.
 
-    def __init__(self) -> None:
+    ``target`` is what a run's process executes (a picklable, importable function; by default
+    :func:`digitnet.web.trainer.train_in_child`).
+    """
+
+    def __init__(self, target: ChildTarget | None = None, max_waiting: int = MAX_WAITING) -> None:
+        self.target: ChildTarget = target or train_in_child
+        self.max_waiting = max_waiting
         self._runs: dict[str, Run] = {}
+        self._waiting: deque[Run] = deque()
+        self._current: Run | None = None
+        self._closing = False
         self._lock = threading.Lock()
+        self._context = multiprocessing.get_context("spawn")
 
     def start(self, settings: Recipe) -> Run:
-        """Start a run in a background thread; 409 if another one is still going."""
+        """Start a run, or queue it behind the one training; 429 if the queue is full."""
         with self._lock:
-            for other in self._runs.values():
-                if not other.finished:
-                    raise ApiError(
-                        409,
-                        f"training run {other.id} is still going; stop it or wait for it "
-                        "(runs are not queued)",
-                    )
+            if self._current is not None and len(self._waiting) >= self.max_waiting:
+                raise ApiError(
+                    429,
+                    f"{len(self._waiting)} training runs are waiting already, as many as can; "
+                    "try again when one has finished",
+                )
             run = Run(settings)
             self._runs[run.id] = run
             self._forget_old()
-            run.thread = threading.Thread(
-                target=run.execute, name=f"digitnet-train-{run.id}", daemon=True
-            )
-            run.status = "running"
-            run.thread.start()
+            if self._current is None and not self._closing:
+                self._launch(run)
+                self._advance()  # in case it could not start
+            else:
+                self._waiting.append(run)
+                self._renumber()
         return run
 
-    def _forget_old(self) -> None:
-        done = [r for r in self._runs.values() if r.finished]
-        for run in done[: max(0, len(self._runs) - MAX_RUNS_KEPT)]:
-            del self._runs[run.id]
+    def stop(self, run_id: str) -> Run:
+        """End a run as soon as it can: a queued one is cancelled, a running one stops after
+        its current mini-batch (and keeps what it learned); a finished one stays as it is."""
+        run = self.get(run_id)
+        with self._lock:
+            if run.status == "queued" and run in self._waiting:
+                self._waiting.remove(run)
+                self._cancel(run)
+                self._renumber()
+                return run
+        if run.status == "running":
+            run.request_stop()
+        return run
 
     def get(self, run_id: str) -> Run:
         run = self._runs.get(run_id)
@@ -268,9 +235,107 @@ class RunManager:
         return sorted(self._runs.values(), key=lambda r: r.created, reverse=True)
 
     def stop_all(self, wait: float = 5.0) -> None:
-        """Ask every run to stop and wait a little for their threads (server shutdown)."""
-        for run in list(self._runs.values()):
-            run.stop_event.set()
-        for run in list(self._runs.values()):
-            if run.thread is not None:
-                run.thread.join(timeout=wait)
+        """Cancel the waiting runs, stop the training one and wait a little for its process,
+        then end it (server shutdown)."""
+        with self._lock:
+            self._closing = True
+            waiting = list(self._waiting)
+            self._waiting.clear()
+            current = self._current
+        for run in waiting:
+            self._cancel(run)
+        if current is None:
+            return
+        current.request_stop()
+        if current.thread is not None:
+            current.thread.join(timeout=wait)
+        if current.process is not None and current.process.is_alive():
+            current.process.kill()
+        if current.thread is not None:
+            current.thread.join(timeout=wait)
+
+    # ------------------------------------------------------------------ inside the lock
+    def _cancel(self, run: Run) -> None:
+        run.status = "cancelled"
+        run.position = None
+        run.publish("cancelled", {"status": "cancelled"})
+
+    def _renumber(self) -> None:
+        """Give each waiting run its place (1: next) and tell its followers when it changes."""
+        for place, run in enumerate(self._waiting, start=1):
+            if run.position != place:
+                run.position = place
+                run.publish("queued", {"status": "queued", "position": place})
+
+    def _advance(self) -> None:
+        """Start the next waiting run if none is training."""
+        while self._current is None and self._waiting and not self._closing:
+            run = self._waiting.popleft()
+            self._renumber()
+            self._launch(run)
+
+    def _launch(self, run: Run) -> None:
+        """Start ``run``'s training process and the thread that follows it."""
+        parent_end, child_end = self._context.Pipe()
+        process = self._context.Process(
+            target=self.target,
+            args=(child_end, run.settings),
+            name=f"digitnet-train-{run.id}",
+            daemon=True,
+        )
+        run.status, run.position, run.conn, run.process = "running", None, parent_end, process
+        try:
+            process.start()
+        except Exception as exc:  # noqa: BLE001 - no process, no run: said in one sentence
+            parent_end.close()
+            run.conn = run.process = None
+            run.fail(f"cannot start a training process: {exc}"[:300])
+            return
+        finally:
+            child_end.close()
+        self._current = run
+        run.thread = threading.Thread(
+            target=self._follow, args=(run,), name=f"digitnet-run-{run.id}", daemon=True
+        )
+        run.thread.start()
+        if run.stop_requested:
+            run.request_stop()
+
+    # ------------------------------------------------------------------ the follower thread
+    def _follow(self, run: Run) -> None:
+        """Publish what the run's process sends until it ends; then start the next run."""
+        conn, process = run.conn, run.process
+        assert conn is not None and process is not None
+        try:
+            while not run.finished:
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    break
+                except Exception as exc:  # noqa: BLE001 - a message that cannot be read
+                    run.fail(f"the training process sent what cannot be read: {exc}"[:300])
+                    break
+                run.receive(message)
+        finally:
+            if run.finished:  # it said how it ended: the next run needn't wait for its exit
+                self._release(run)
+            process.join(REAP_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join(REAP_SECONDS)
+            run.close_pipe()
+            if not run.finished:
+                run.fail(exit_reason(process.exitcode))
+            self._release(run)
+
+    def _release(self, run: Run) -> None:
+        """``run`` no longer trains: start the next one."""
+        with self._lock:
+            if self._current is run:
+                self._current = None
+            self._advance()
+
+    def _forget_old(self) -> None:
+        done = [r for r in self._runs.values() if r.finished]
+        for run in done[: max(0, len(self._runs) - MAX_RUNS_KEPT)]:
+            del self._runs[run.id]

@@ -8,21 +8,27 @@ from the same rule either way.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from digitnet.network import Network
+from digitnet.prediction import predict_image, predict_pixels
 from digitnet.web.bodies import PredictBody
 from digitnet.web.errors import ApiError
 from digitnet.web.models import ModelStore
-from digitnet.web.payload import floats, png
+from digitnet.web.payload import JsonAnswer, floats, number, png, rows
 from digitnet.web.state import Store
 
 MIN_SIDE, MAX_SIDE = 8, 512
 TOP_INPUTS = 10  # connections drawn from the input grid to each shown first-layer neuron
+#: Readings run here, off the event loop, one at a time and in the order they came: the work
+#: holds the GIL, so more threads would only take turns slower (and keep the loop waiting).
+READERS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digitnet-predict")
 
 router = APIRouter()
 
@@ -61,28 +67,31 @@ def _layers(net: Network, fp: Any, show: int) -> tuple[list[dict[str, Any]], lis
     return layers, shown
 
 
-def _input_edges(w: np.ndarray, rows: list[int], a0: np.ndarray) -> dict[str, Any]:
+def _input_edges(w: np.ndarray, shown: list[int], a0: np.ndarray) -> dict[str, Any]:
     """The ``TOP_INPUTS`` strongest connections from the input grid to each shown neuron."""
-    strength = np.abs(w[rows] * a0) if a0.any() else np.abs(w[rows])
-    top = np.argsort(-strength, axis=1)[:, :TOP_INPUTS]
-    sub = np.take_along_axis(w[rows], top, axis=1)
+    w_shown = w[shown]
+    strength = np.abs(w_shown * a0) if a0.any() else np.abs(w_shown)
+    k = min(TOP_INPUTS, strength.shape[1])
+    top = np.argpartition(-strength, k - 1, axis=1)[:, :k]  # the k strongest, in no order
+    order = np.argsort(-np.take_along_axis(strength, top, axis=1), axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)  # strongest first
     return {
         "to": 1,
         "kind": "top",
         "sources": top.tolist(),
-        "weights": [floats(r) for r in sub],
-        "max_abs": float(np.max(np.abs(w[rows]))),
+        "weights": rows(np.take_along_axis(w_shown, top, axis=1)),
+        "max_abs": number(np.max(np.abs(w_shown)), 6) if w_shown.size else 1.0,
     }
 
 
-def _full_edges(w: np.ndarray, layer: int, rows: list[int], cols: list[int]) -> dict[str, Any]:
+def _full_edges(w: np.ndarray, layer: int, shown: list[int], before: list[int]) -> dict[str, Any]:
     """Every connection between the shown neurons of layer ``layer - 1`` and ``layer``."""
-    sub = w[np.ix_(rows, cols)]
+    sub = w[np.ix_(shown, before)]
     return {
         "to": layer,
         "kind": "full",
-        "weights": [floats(r) for r in sub],
-        "max_abs": float(np.max(np.abs(sub))) if sub.size else 1.0,
+        "weights": rows(sub),
+        "max_abs": number(np.max(np.abs(sub)), 6) if sub.size else 1.0,
     }
 
 
@@ -97,24 +106,64 @@ def analyse(net: Network, x: np.ndarray, show: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- reading
-def _image(body: PredictBody) -> np.ndarray:
-    """The request's pixels as a (height, width) uint8 array, or a 422 ApiError."""
+def _sides(w: int, h: int) -> str:
+    """``WxH`` for a message (or less, for sides too large to write out)."""
+    return f"{w}x{h}" if max(abs(w), abs(h)) < 1_000_000 else "a side of a million or more"
+
+
+def _check_size(body: PredictBody) -> None:
+    """A 422 ApiError unless the picture's size suits the request's mode."""
     w, h = body.width, body.height
     if body.preprocess:
         if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
             raise ApiError(
-                422, f"the image must be {MIN_SIDE} to {MAX_SIDE} pixels a side, got {w}x{h}"
+                422, f"the image must be {MIN_SIDE} to {MAX_SIDE} pixels a side, got {_sides(w, h)}"
             )
     elif (w, h) != (28, 28):
-        raise ApiError(422, f"without preprocessing the image must be 28x28, got {w}x{h}")
-    if len(body.pixels) != w * h:
+        raise ApiError(422, f"without preprocessing the image must be 28x28, got {_sides(w, h)}")
+
+
+def _from_b64(text: str, w: int, h: int) -> np.ndarray:
+    """``pixels_b64`` as a flat uint8 array of ``w * h`` pixels, or a 422 ApiError."""
+    try:
+        data = base64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error, or characters that are not ASCII
+        raise ApiError(422, "pixels_b64: is not valid base64") from None
+    if len(data) != w * h:
         raise ApiError(
-            422, f"a {w}x{h} image has {w * h} pixels, but {len(body.pixels)} values were sent"
+            422, f"a {w}x{h} image has {w * h} pixels, but pixels_b64 holds {len(data)} bytes"
         )
-    arr = np.asarray(body.pixels, dtype=np.float64)
-    if not np.all(np.isfinite(arr)) or arr.min(initial=0) < 0 or arr.max(initial=0) > 255:
+    return np.frombuffer(data, np.uint8)
+
+
+def _from_list(values: object, w: int, h: int) -> np.ndarray:
+    """``pixels`` as a flat uint8 array of ``w * h`` pixels, or a 422 ApiError."""
+    if not isinstance(values, list):
+        raise ApiError(422, "pixels: must be a list of numbers from 0 to 255")
+    if len(values) != w * h:
+        raise ApiError(
+            422, f"a {w}x{h} image has {w * h} pixels, but {len(values)} values were sent"
+        )
+    try:
+        arr = np.fromiter(values, dtype=np.float64, count=len(values))
+    except (TypeError, ValueError, OverflowError):  # strings, lists, objects, huge integers
+        raise ApiError(422, "pixels: must be a list of numbers from 0 to 255") from None
+    if not np.isfinite(arr).all() or arr.min(initial=0) < 0 or arr.max(initial=0) > 255:
         raise ApiError(422, "pixel values must be numbers from 0 to 255")
-    return np.round(arr).astype(np.uint8).reshape(h, w)
+    return np.round(arr).astype(np.uint8)
+
+
+def _image(body: PredictBody) -> np.ndarray:
+    """The request's pixels as a (height, width) uint8 array, or a 422 ApiError."""
+    _check_size(body)
+    w, h = body.width, body.height
+    if body.pixels is not None and body.pixels_b64 is not None:
+        raise ApiError(422, "send the pixels once: as pixels or as pixels_b64, not both")
+    if body.pixels_b64 is not None:
+        return _from_b64(body.pixels_b64, w, h).reshape(h, w)
+    if body.pixels is None:
+        raise ApiError(422, "pixels: Field required")
+    return _from_list(body.pixels, w, h).reshape(h, w)
 
 
 def _network(store: ModelStore, body: PredictBody) -> tuple[str, Network]:
@@ -128,8 +177,6 @@ def _network(store: ModelStore, body: PredictBody) -> tuple[str, Network]:
 
 def predict(store: ModelStore, body: PredictBody) -> dict[str, Any]:
     """The answer for one picture, with every layer of the network for the diagram."""
-    from digitnet.prediction import predict_image, predict_pixels
-
     name, net = _network(store, body)
     image = _image(body)
     if body.preprocess:
@@ -138,10 +185,14 @@ def predict(store: ModelStore, body: PredictBody) -> dict[str, Any]:
         prediction = predict_pixels(net, image)
     prepared = prediction.prepared
     x = np.asarray(prepared.pixels, dtype=np.float32).reshape(-1)
-    steps = [
-        {"name": s.name, "title": s.title, "note": str(s.note or ""), "png": png(s.image)}
-        for s in prepared.steps
-    ]
+    steps = (
+        [
+            {"name": s.name, "title": s.title, "note": str(s.note or ""), "png": png(s.image)}
+            for s in prepared.steps
+        ]
+        if body.steps or not body.preprocess  # without preprocessing there are none to skip
+        else None
+    )
     inside = analyse(net, x, body.show)
     return {
         "model": name,
@@ -158,7 +209,13 @@ def predict(store: ModelStore, body: PredictBody) -> dict[str, Any]:
     }
 
 
-@router.post("/api/predict")
-async def predict_endpoint(body: PredictBody, store: Store) -> dict[str, Any]:
+def answer(store: ModelStore, body: PredictBody) -> JsonAnswer:
+    """:func:`predict`'s answer, encoded: all the work of a request but reading its body."""
+    return JsonAnswer(predict(store, body))
+
+
+@router.post("/api/predict", response_model=None, response_description="The reading")
+async def predict_endpoint(body: PredictBody, store: Store) -> JsonAnswer:
     """Read a picture: the answer, the 28x28 input and every neuron's activation."""
-    return await run_in_threadpool(predict, store, body)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(READERS, answer, store, body)

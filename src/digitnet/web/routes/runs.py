@@ -1,5 +1,5 @@
-"""Training runs started from the page: start, follow (server-sent events), stop, save; and
-the choices the Learn form offers (``/api/options``)."""
+"""Training runs started from the page: start (or queue), follow (server-sent events), stop,
+cancel, save; and the choices the Learn form offers (``/api/options``)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from digitnet.web.models import check_name
 from digitnet.web.runs import Run
 from digitnet.web.state import MaxBody, Runs, Store
 
-LAST_EVENTS = ("done", "failed")
+LAST_EVENTS = ("done", "failed", "cancelled")
 
 router = APIRouter()
 
@@ -60,8 +60,10 @@ def list_runs(runs: Runs) -> dict[str, Any]:
 
 @router.post("/api/runs", status_code=202)
 async def start_run(body: RunBodyModel, runs: Runs) -> dict[str, Any]:
-    """Start training a new network (409 while another run is going)."""
-    run = runs.start(recipe_of(body))
+    """Start training a new network in a process of its own, or queue it behind the run that
+    is training (429 when the queue is full)."""
+    recipe = recipe_of(body)
+    run = await run_in_threadpool(runs.start, recipe)
     return run.describe()
 
 
@@ -73,10 +75,15 @@ def get_run(run_id: str, runs: Runs) -> dict[str, Any]:
 
 @router.post("/api/runs/{run_id}/stop")
 def stop_run(run_id: str, runs: Runs) -> dict[str, Any]:
-    """Ask a run to stop after its current mini-batch; it keeps what it learned."""
-    run = runs.get(run_id)
-    run.stop_event.set()
-    return run.describe()
+    """Ask a run to stop after its current mini-batch; it keeps what it learned (a queued run
+    is cancelled)."""
+    return runs.stop(run_id).describe()
+
+
+@router.post("/api/runs/{run_id}/cancel")
+def cancel_run(run_id: str, runs: Runs) -> dict[str, Any]:
+    """Take a queued run out of the queue (a running one stops after its mini-batch)."""
+    return runs.stop(run_id).describe()
 
 
 @router.post("/api/runs/{run_id}/save", status_code=201)
@@ -84,7 +91,9 @@ async def save_run(run: FoundRun, body: SaveBody, store: Store) -> dict[str, Any
     """Save a finished (or stopped) run's network under a name in the models folder."""
     check_name(body.name)
     if run.net is None:
-        state = "failed" if run.status == "failed" else "has not finished"
+        state = {"failed": "failed", "cancelled": "was cancelled"}.get(
+            run.status, "has not finished"
+        )
         raise ApiError(409, f"training run {run.id} {state}; there is no network to save")
     net = run.net
     await run_in_threadpool(store.save, body.name, net, body.overwrite)

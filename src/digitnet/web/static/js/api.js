@@ -49,5 +49,6 @@ export const api = {
   runs: () => call("GET", "/api/runs"),
   startRun: (settings) => call("POST", "/api/runs", settings),
   stopRun: (id) => call("POST", `/api/runs/${id}/stop`),
+  cancelRun: (id) => call("POST", `/api/runs/${id}/cancel`),
   saveRun: (id, name) => call("POST", `/api/runs/${id}/save`, { name }),
 };

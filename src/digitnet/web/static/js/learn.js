@@ -1,5 +1,7 @@
 // The Learn view: choose a network and a recipe, train it on the server, watch the cost and
 // accuracy curves and the first layer's weight pictures change live (server-sent events).
+// One run trains at a time: a run started while another trains waits in a short queue, shows
+// its position and can be cancelled.
 
 import { api } from "./api.js";
 import { fitCanvas, fmt, paintWeights } from "./colors.js";
@@ -81,6 +83,7 @@ export class Learn {
     this.error = document.getElementById("train-error");
     this.startButton = document.getElementById("train-start");
     this.stopButton = document.getElementById("train-stop");
+    this.cancelButton = document.getElementById("train-cancel");
     this.saveBox = document.getElementById("save-box");
     this.saveName = document.getElementById("save-name");
     this.saveStatus = document.getElementById("save-status");
@@ -96,6 +99,7 @@ export class Learn {
       this.start();
     });
     this.stopButton.addEventListener("click", () => this.stop());
+    this.cancelButton.addEventListener("click", () => this.cancel());
     document.getElementById("save-run").addEventListener("click", () => this.save());
     this.useButton.addEventListener("click", () => {
       if (this.savedName) this.app.useModel(this.savedName, "draw");
@@ -188,16 +192,21 @@ export class Learn {
     this.saveStatus.textContent = "";
     this.useButton.disabled = true;
     this.startButton.disabled = true;
-    this.stopButton.disabled = false;
-    this.status.textContent = "Loading MNIST\u2026";
-    this.status.dataset.state = "running";
+    if (run.status === "queued") {
+      this.showQueued(run.position);
+    } else {
+      this.showRunning();
+      this.status.textContent = "Loading MNIST\u2026";
+    }
     this.weightGrid.replaceChildren();
     this.drawCharts();
     if (this.source) this.source.close();
     const source = new EventSource(`/api/runs/${run.id}/events`);
     this.source = source;
     const on = (type, fn) => source.addEventListener(type, (e) => fn(JSON.parse(e.data)));
+    on("queued", (e) => this.showQueued(e.position));
     on("started", (e) => {
+      this.showRunning();
       this.status.textContent = `Training ${e.sizes.join("-")} on ${e.images.toLocaleString()} images\u2026`;
       this.showWeights(e.weights);
     });
@@ -224,6 +233,12 @@ export class Learn {
       this.saveBox.hidden = false;
       if (!this.saveName.value) this.saveName.value = `net-${run.settings.layers.join("-")}`.slice(0, 40);
     });
+    on("cancelled", () => {
+      source.close();
+      this.finish();
+      this.status.textContent = "Cancelled before it started.";
+      this.status.dataset.state = "cancelled";
+    });
     on("failed", (e) => {
       source.close();
       this.finish();
@@ -236,9 +251,38 @@ export class Learn {
     };
   }
 
+  // Waiting for the runs before it: say where it is in the queue; it can be cancelled.
+  showQueued(position) {
+    this.status.textContent = `Queued, position ${position}: it starts when the runs before it have finished.`;
+    this.status.dataset.state = "queued";
+    this.status.dataset.position = String(position);
+    this.stopButton.disabled = true;
+    this.cancelButton.hidden = false;
+    this.cancelButton.disabled = false;
+  }
+
+  showRunning() {
+    this.status.dataset.state = "running";
+    delete this.status.dataset.position;
+    this.stopButton.disabled = false;
+    this.cancelButton.hidden = true;
+  }
+
   finish() {
     this.startButton.disabled = false;
     this.stopButton.disabled = true;
+    this.cancelButton.hidden = true;
+  }
+
+  async cancel() {
+    if (!this.run) return;
+    this.cancelButton.disabled = true;
+    try {
+      await api.cancelRun(this.run.id);
+    } catch (err) {
+      this.cancelButton.disabled = false;
+      this.showError(err.message);
+    }
   }
 
   async stop() {

@@ -58,6 +58,9 @@ async function predictNow() {
     body = pad.pixels();
   }
   body.model = state.model;
+  // The step pictures (PNGs) are a good part of the server's work: ask for them only while
+  // "How your drawing became 28x28" is open (opening it asks again).
+  body.steps = $("steps").open;
   try {
     const result = await api.predict(body);
     state.predictions += 1;
@@ -75,7 +78,9 @@ function show(result) {
   paintGrey($("sees"), result.input, 28, 28, 255);
   const steps = $("steps-list");
   steps.replaceChildren();
-  if (result.steps.length) {
+  if (result.steps === null) {
+    steps.textContent = "Loading the steps\u2026"; // asked for when the box opens
+  } else if (result.steps.length) {
     for (const s of result.steps) {
       const fig = document.createElement("div");
       fig.className = "step";
@@ -328,6 +333,9 @@ const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
 const app = { refreshModels, useModel };
 const learn = new Learn(app);
 
+$("steps").addEventListener("toggle", () => {
+  if ($("steps").open && state.result && state.result.steps === null) schedulePredict(true);
+});
 $("undo").addEventListener("click", () => pad.undo());
 $("clear").addEventListener("click", () => pad.clear());
 $("neuron-close").addEventListener("click", closeNeuron);
