@@ -2,8 +2,9 @@
 
     python benchmarks/serve_load.py                        # about a minute
     python benchmarks/serve_load.py --clients 1 30 --duration 10 --training-clients 30
-    python benchmarks/serve_load.py --workers 2            # if `digitnet serve --workers` exists
-    python benchmarks/serve_load.py --pixels list --steps  # the old request: 12,544 JSON numbers
+    python benchmarks/serve_load.py --workers 2            # digitnet serve --workers 2
+    python benchmarks/serve_load.py --server uvicorn       # create_app() on plain uvicorn
+    python benchmarks/serve_load.py --pixels list --steps  # the old request: 12,544 numbers
 
 Starts ``digitnet serve --no-browser --port 0`` in a subprocess (127.0.0.1 only, a temporary
 models folder), then sends it the page's own request, ``POST /api/predict`` with a 112x112
@@ -11,6 +12,8 @@ drawing (by default as the page sends it: ``pixels_b64`` and ``"steps": false``)
 concurrent clients for a fixed time each: idle with every N of ``--clients``, then with every
 N of ``--training-clients`` while a training run (the ``page`` preset) goes on. Each client
 keeps one HTTP/1.1 connection open and sends its next request as soon as the answer is in.
+``--server uvicorn`` serves the same app (:func:`~digitnet.web.app.create_app`) on a socket
+uvicorn makes itself, for comparison with ``digitnet serve``'s own.
 
 The drawings are mouse-like strokes from :mod:`digitnet.synthetic` (white on black, like the
 page's pad), one per request in turn, so that no two consecutive requests are the same; only
@@ -80,26 +83,13 @@ server.run()
 """
 
 
-def start_server(
-    models_dir: str, workers: int, kind: str
-) -> tuple[subprocess.Popen[str], str, list[str]]:
-    """The server on a free port of 127.0.0.1: its process, base URL and command."""
+def start_server(models_dir: str, workers: int, kind: str) -> tuple[subprocess.Popen[str], str]:
+    """The server on a free port of 127.0.0.1: its process and base URL."""
     if kind == "uvicorn":
         command = [sys.executable, "-c", UVICORN, models_dir]
     else:
-        command = [
-            sys.executable,
-            "-m",
-            "digitnet",
-            "serve",
-            "--no-browser",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--models-dir",
-            models_dir,
-        ]
+        command = [sys.executable, "-m", "digitnet", "serve", "--no-browser", "--host"]
+        command += ["127.0.0.1", "--port", "0", "--models-dir", models_dir]
     if workers:
         command += ["--workers", str(workers)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -111,8 +101,7 @@ def start_server(
         if ready:
             line = proc.stdout.readline()
             if "http://" in line:
-                url = line[line.index("http://") :].split()[0].rstrip("/")
-                return proc, url, command
+                return proc, line[line.index("http://") :].split()[0].rstrip("/")
     stop_server(proc)
     raise SystemExit(f"the server did not start in {START_TIMEOUT:.0f} s: {line.strip()!r}")
 
@@ -306,46 +295,16 @@ def run_training(url: str, host: str, port: int, work: Any, args: Any) -> list[R
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--clients",
-        type=int,
-        nargs="*",
-        default=[1, 10, 30, 100],
-        help="concurrent clients of the idle scenarios",
-    )
-    parser.add_argument(
-        "--training-clients",
-        type=int,
-        nargs="*",
-        default=[30],
-        help="concurrent clients during a training run (none: skip)",
-    )
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario")
-    parser.add_argument("--drawings", type=int, default=60, help="distinct drawings to send")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--pixels",
-        choices=["b64", "list"],
-        default="b64",
-        help="b64: pixels_b64, as the page sends; list: a list of numbers",
-    )
-    parser.add_argument(
-        "--steps",
-        action="store_true",
-        help="ask for the step pictures (the page does so only when they show)",
-    )
-    parser.add_argument(
-        "--server",
-        choices=["serve", "uvicorn"],
-        default="serve",
-        help="serve: `digitnet serve`; uvicorn: create_app() on uvicorn",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        help="digitnet serve --workers N (skipped if serve has no such option)",
-    )
+    add = parser.add_argument
+    add("--clients", type=int, nargs="*", default=[1, 10, 30, 100], help="idle scenarios")
+    add("--training-clients", type=int, nargs="*", default=[30], help="during a training run")
+    add("--duration", type=float, default=5.0, help="seconds per scenario")
+    add("--drawings", type=int, default=60, help="distinct drawings to send")
+    add("--seed", type=int, default=0)
+    add("--pixels", choices=["b64", "list"], default="b64", help="b64: as the page sends")
+    add("--steps", action="store_true", help="ask for the step pictures (the page: if shown)")
+    add("--server", choices=["serve", "uvicorn"], default="serve", help="see above")
+    add("--workers", type=int, default=0, help="digitnet serve --workers N")
     args = parser.parse_args()
     if not 1 <= args.duration <= 600 or any(not 1 <= n <= 1000 for n in args.clients):
         parser.error("--duration is 1..600 seconds and --clients 1..1000")
@@ -355,38 +314,32 @@ def main() -> None:
 
     images = drawings(args.drawings, args.seed)
     with tempfile.TemporaryDirectory() as models_dir:
-        proc, url, command = start_server(models_dir, args.workers, args.server)
+        proc, url = start_server(models_dir, args.workers, args.server)
         try:
-            host, port = url.removeprefix("http://").rsplit(":", 1)
+            host, port_text = url.removeprefix("http://").rsplit(":", 1)
+            port = int(port_text)
             kept = calibrate(url, images, args)
             if not kept:
                 raise SystemExit("the server read none of the drawings right")
-            work = [
-                (
-                    images[k][0],
-                    http_request(
-                        host, int(port), predict_body(images[k][1], args.pixels, args.steps)
-                    ),
-                )
-                for k in kept
-            ]
+            bodies = [predict_body(images[k][1], args.pixels, args.steps) for k in kept]
+            pairs = zip(kept, bodies, strict=True)
+            work = [(images[k][0], http_request(host, port, b)) for k, b in pairs]
             warm = Result("warm-up", 4)  # not shown: the first requests of a new server
-            asyncio.run(load(host, int(port), work, 4, WARM_UP, warm))
+            asyncio.run(load(host, port, work, 4, WARM_UP, warm))
             results = []
             for n in args.clients:
                 result = Result("idle", n)
-                asyncio.run(load(host, int(port), work, n, args.duration, result))
+                asyncio.run(load(host, port, work, n, args.duration, result))
                 results.append(result)
             if args.training_clients:
-                results += run_training(url, host, int(port), work, args)
+                results += run_training(url, host, port, work, args)
         finally:
             stop_server(proc)
 
     server = "uvicorn with `create_app()`" if args.server == "uvicorn" else "`digitnet serve`"
     if args.workers:
         server = f"`digitnet serve --workers {args.workers}`"
-    body = predict_body(images[kept[0]][1], args.pixels, args.steps)
-    size = len(json.dumps(body, separators=(",", ":")))
+    size = len(json.dumps(bodies[0], separators=(",", ":")))
     encoding = "pixels_b64" if args.pixels == "b64" else "a list of numbers"
     print(
         f"\n`python {' '.join(sys.argv)}`: server {server}, {os.cpu_count()} CPUs, "

@@ -187,3 +187,15 @@ def test_every_command_runs_or_explains_without_the_optional_parts(tmp_path: Pat
         proc = without(missing, *argv)
         assert proc.returncode == 2 and "pip install" in proc.stderr, (argv, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def test_the_server_socket_sends_answers_without_delay() -> None:
+    import socket
+
+    from digitnet.cli.serve import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()

@@ -287,3 +287,21 @@ def test_an_unexpected_failure_is_still_one_sentence(
         body = {"width": 112, "height": 112, "pixels_b64": b64(stroke_one())}
         assert one_sentence(c.post("/api/predict", json=body), 500) == INTERNAL
         assert c.get("/api/health").status_code == 200  # and the server lives on
+
+
+def test_a_nesting_too_deep_met_later_is_a_400_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A RecursionError met after the body was parsed (say, walking a deep structure) is the
+    body's fault as well: 400, one sentence, one line in the log and no traceback."""
+    from digitnet.web.routes import predict
+
+    def too_deep(*args: Any) -> dict[str, Any]:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(predict, "predict", too_deep)
+    with TestClient(create_app(models_dir=tmp_path)) as c, caplog.at_level(logging.WARNING):
+        body = {"width": 112, "height": 112, "pixels_b64": b64(stroke_one())}
+        assert one_sentence(c.post("/api/predict", json=body), 400) == TOO_DEEP
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert not caplog.records[0].exc_info

@@ -82,7 +82,7 @@ def _full(folder: Path) -> int | None:
 
 def _sync(path: Path) -> None:
     """Flush ``path`` to the disk, so that a crash after the rename cannot leave it empty."""
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDWR)  # Windows flushes only what is open for writing
     try:
         os.fsync(fd)
     finally:

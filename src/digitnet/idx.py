@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from digitnet.errors import DataError
 
 _GZIP_MAGIC = b"\x1f\x8b"
-#: The most data a compressed IDX file may announce: 4 GiB, 5 million 28x28 images.
+#: The most data an IDX file may announce: 4 GiB, 5 million 28x28 images.
 MAX_DATA_BYTES = 1 << 32
 _CHUNK = 1 << 20
 _IDX_TYPES = {
@@ -77,11 +77,6 @@ def _gunzip(raw: bytes, path: Path) -> bytes:
             if not head:
                 return head  # _parse_idx says it is empty
             _, dims, expected = _header(head, path)
-            if expected > MAX_DATA_BYTES:
-                raise DataError(
-                    f"{path} announces {expected:,} bytes of data for shape {dims}, more than "
-                    f"the {MAX_DATA_BYTES:,} digitnet reads."
-                )
             chunks, left = [head], expected + 1  # one byte more shows data after the end
             while left > 0 and (chunk := stream.read(min(left, _CHUNK))):
                 chunks.append(chunk)
@@ -121,9 +116,15 @@ def _header(data: bytes, path: Path) -> tuple[int, tuple[int, ...], int]:
     if len(data) < header:
         raise DataError(f"{path} is truncated: its header needs {header} bytes, got {len(data)}.")
     dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = 1
+    expected = span = 1
     for dim in dims:
         expected *= dim
+        span *= max(dim, 1)  # (0, 4294967295, 4294967295) is no array's shape either
+    if span > MAX_DATA_BYTES:
+        raise DataError(
+            f"{path} announces shape {dims}, too large to read (digitnet reads at most "
+            f"{MAX_DATA_BYTES:,} bytes of data)."
+        )
     return header, dims, expected
 
 

@@ -92,7 +92,8 @@ def fit_surface(
     if mask is not None:  # the rows of the pixels kept, in the same order as np.nonzero's
         keep = np.asarray(mask, dtype=np.bool_).reshape(-1)
         design, target = design[keep], target[keep]
-    return np.linalg.lstsq(design, target.astype(np.float64), rcond=None)[0]
+    coeffs = np.linalg.lstsq(design, target.astype(np.float64), rcond=None)[0]
+    return np.asarray(coeffs, dtype=np.float64)
 
 
 def surface(coeffs: NDArray[np.float64], rows: NDArray[Any], cols: NDArray[Any]) -> FloatImage:

@@ -130,6 +130,8 @@ def scale_numeric(values: NDArray[np.floating], mode: str) -> FloatImage:
     if mode.startswith("I;16"):
         return (values / np.float32(65535.0)).astype(np.float32)
     lo, hi = float(values.min()), float(values.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return values  # NaN or infinities, which to_grey refuses
     if lo >= 0.0 and hi <= 1.0 and mode == "F":
         return values.astype(np.float32)
     if lo >= 0.0 and hi <= 255.0:
@@ -251,4 +253,6 @@ def to_grey(image: ImageInput, max_side: int | None = None) -> FloatImage:
             grey, alpha = split_pil(im, max_side)
         except (ValueError, OSError) as exc:
             raise ImageError(f"{name} has an unsupported image mode {im.mode} ({exc}).") from None
+        if not np.all(np.isfinite(grey)):  # a floating-point TIFF can hold NaN and infinities
+            raise ImageError(f"{name} contains NaN or infinite values.")
     return np.clip(composite(grey, alpha), 0.0, 1.0).astype(np.float32)

@@ -13,6 +13,7 @@ else go wrong, :func:`internal_error` still answers one sentence (and uvicorn lo
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from digitnet.web.errors import ApiError
 
 MAX_BODY_BYTES = 1_000_000
+LOG = logging.getLogger("digitnet.web")
 
 NO_BODY = "the request needs a JSON body"
 NOT_JSON = "the request body is not valid JSON"
@@ -137,8 +139,10 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     return refuse(exc.status_code, message, exc.headers)
 
 
-async def too_deep(_: Request, exc: RecursionError) -> JSONResponse:
-    """A nesting too deep for Python wherever it was met (the parser's is caught above)."""
+async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+    """A nesting too deep for Python wherever it was met (the parser's is caught above); one
+    line in the log, in case it was not the body's."""
+    LOG.warning("%s %s: %s; answered 400", request.method, request.url.path, exc)
     return refuse(400, TOO_DEEP)
 
 

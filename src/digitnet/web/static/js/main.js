@@ -37,6 +37,7 @@ function toast(message) {
 let timer = null;
 let inFlight = false;
 let pending = false;
+let answered = null; // the request whose answer is on show (a repeat of it is not sent)
 
 function schedulePredict(now = false) {
   clearTimeout(timer);
@@ -49,8 +50,6 @@ async function predictNow() {
     pending = true;
     return;
   }
-  inFlight = true;
-  pending = false;
   let body;
   if (state.source === "example" && state.example) {
     body = { width: 28, height: 28, pixels: state.example.pixels, preprocess: false };
@@ -61,9 +60,15 @@ async function predictNow() {
   // The step pictures (PNGs) are a good part of the server's work: ask for them only while
   // "How your drawing became 28x28" is open (opening it asks again).
   body.steps = $("steps").open;
+  // Lifting the pen after a pause asks again for the picture just read: no need.
+  const request = JSON.stringify(body);
+  if (request === answered) return;
+  inFlight = true;
+  pending = false;
   try {
     const result = await api.predict(body);
     state.predictions += 1;
+    answered = request;
     show(result);
   } catch (err) {
     toast(err.message);
@@ -288,6 +293,7 @@ async function refreshModels() {
 
 async function useModel(name, view) {
   state.model = name;
+  answered = null; // a model saved again under its name answers anew
   closeNeuron();
   state.mistakes = { offset: 0, wrong: 0, items: [], position: -1, model: null };
   await refreshModels();
