@@ -249,3 +249,15 @@ def test_report_refuses_a_wrong_extension_as_a_report(
     assert code == 2
     assert "a report must end in .html or .htm" in err
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_info_reads_a_model_whose_recipe_is_partial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digitnet import Network
+
+    net = Network([784, 10])
+    net.metadata.update({"training": {"epochs": 1}, "history": [{"epoch": 1}]})
+    path = net.save(tmp_path / "partial.safetensors")
+    code, out, _ = run(capsys, "info", str(path))
+    assert code == 0 and "trained 1 epochs: recipe unknown" in out

@@ -35,7 +35,7 @@ PRETRAINED_DESCRIPTIONS = {
     "wide": "a wide ReLU network, the most accurate one digitnet ships",
 }
 MAX_LAYER_SIZE = 100_000
-#: How initial weights can be drawn (the same as ``digitnet.network.INITS``, which sits above).
+#: How initial weights can be drawn: N(0,1) (Nielsen's), Xavier or He (see ``Network``).
 INITS = ("normal", "xavier", "he")
 
 
@@ -216,12 +216,14 @@ def read_model(path_or_name: str | Path) -> ModelContents:
                 raise ModelFileError(f"{name}: {key} is {t.dtype}, expected float32")
             if not np.all(np.isfinite(t)):
                 raise ModelFileError(f"{name}: {key} contains NaN or infinite values")
-    unexpected = sorted(set(tensors) - expected)
+    # A checkpoint (digitnet.checkpoint) is a model file with the training state beside it.
+    state = ("optimizer.", "best.") if "checkpoint" in metadata else ()
+    unexpected = sorted(k for k in set(tensors) - expected if not k.startswith(state))
     if unexpected:
         raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)[:200]}")
     net.weights = [tensors[f"weights.{i}"].copy() for i in range(len(sizes) - 1)]
     net.biases = [tensors[f"biases.{i}"].copy() for i in range(len(sizes) - 1)]
-    reserved = {"format", "format_version", "network"}
+    reserved = {"format", "format_version", "network", "checkpoint", "checkpoint_version", "state"}
     for key, value in metadata.items():
         if key in reserved:
             continue

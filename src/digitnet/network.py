@@ -30,9 +30,8 @@ from digitnet.activations import (
 )
 from digitnet.costs import Cost, get_cost
 from digitnet.errors import ModelFileError
-from digitnet.modelfile import DTYPE, PRETRAINED, ModelContents, read_model, write_model
+from digitnet.modelfile import DTYPE, INITS, PRETRAINED, ModelContents, read_model, write_model
 
-INITS = ("normal", "xavier", "he")
 #: Examples fed forward at a time when a large set is read: bounds the memory of a wide
 #: network's hidden activations (10,000 x 1,024 floats) without slowing anything down.
 CHUNK = 10_000

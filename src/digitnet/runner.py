@@ -11,11 +11,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from digitnet.checkpoint import TrainingState
 from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
 from digitnet.network import Network
 from digitnet.recipe import Recipe
-from digitnet.checkpoint import TrainingState
 from digitnet.training import EpochCallback, EpochMetrics, ProgressCallback, StateCallback, train
 
 
@@ -80,8 +80,8 @@ def run_recipe(
     file; ``net`` a network to go on training
     (default: a new one from the recipe). The callbacks, ``stop``, ``checkpoint``,
     ``save_best``, ``state`` (to continue a run from a checkpoint, with the network read from
-    it as ``net``) and ``on_state`` are :func:`digitnet.training.train`'s. The network's metadata gets the recipe
-    (``training``), the history, ``test_accuracy`` and ``dataset``.
+    it as ``net``) and ``on_state`` are :func:`digitnet.training.train`'s. The network's
+    metadata gets the recipe (``training``), the history, ``test_accuracy`` and ``dataset``.
     """
     recipe.validate()
     data = mnist if mnist is not None else load_mnist()

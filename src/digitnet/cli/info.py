@@ -35,10 +35,18 @@ def run(args: argparse.Namespace) -> int:
         )
     if data["training"]:
         t = data["training"]
-        print(
-            f"  trained {data['epochs_trained']} epochs: {t['cost']} cost, {t['optimizer']}, "
-            f"lr {t['learning_rate']}, mini-batch {t['batch_size']}, schedule {t['schedule']}"
-        )
+        recipe = [
+            f"{t[key]}{after}"
+            for key, after in (
+                ("cost", " cost"),
+                ("optimizer", ""),
+                ("learning_rate", " learning rate"),
+                ("batch_size", " per mini-batch"),
+                ("schedule", " schedule"),
+            )
+            if key in t
+        ]
+        print(f"  trained {data['epochs_trained']} epochs: {', '.join(recipe) or 'recipe unknown'}")
     if data["test_accuracy"] is not None:
         print(f"  test accuracy {data['test_accuracy']:.2%}")
     made = [
