@@ -48,6 +48,16 @@ def digitnet(*argv: str) -> subprocess.Popen[str]:
     )
 
 
+def wait_for_training(proc: subprocess.Popen[str], checkpoint: Path, since: float) -> None:
+    """Until the run writes its checkpoint (it does so as training starts, then after every
+    epoch) or ends: data loading is over and the kill falls into training."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if checkpoint.exists() and checkpoint.stat().st_mtime >= since:
+            return
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_run_killed_at_random_moments_ends_bit_identical(
     seed: int, reference: Path, tmp_path: Path
@@ -56,15 +66,20 @@ def test_a_run_killed_at_random_moments_ends_bit_identical(
     checkpoint, out = tmp_path / "run.checkpoint.safetensors", tmp_path / "out.safetensors"
     start = [*RECIPE, "-q", "--checkpoint", str(checkpoint), "-o", str(out)]
     kills = 0
-    for _ in range(8):
+    for _ in range(12):
         argv = ["--resume", str(checkpoint)] if checkpoint.exists() else start
+        since = time.time() - 0.01
         proc = digitnet(*argv)
         if kills < 3:
-            time.sleep(rng.uniform(0.8, 3.0))
+            wait_for_training(proc, checkpoint, since)
+            time.sleep(rng.uniform(0.0, 0.8))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
         _, err = proc.communicate(timeout=120)
+        if proc.returncode == 0 and kills == 0:  # it ended before the kill: once more
+            checkpoint.unlink()
+            continue
         if proc.returncode == 0:
             break
         assert proc.returncode == -signal.SIGKILL, err
@@ -76,8 +91,17 @@ def test_a_run_killed_at_random_moments_ends_bit_identical(
 
 def test_ctrl_c_saves_the_run_and_says_how_to_continue(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "model.safetensors"
-    proc = digitnet(*RECIPE, "-o", str(out))
-    time.sleep(2.0)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digitnet", "train", *RECIPE, "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # Ctrl+C once the first epoch is done, in the second
+        if line.startswith("epoch   1/"):
+            break
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     saved = tmp_path / "model.checkpoint.safetensors"
