@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from digitnet.activations import Array
 from digitnet.errors import DigitnetError, ModelFileError
-from digitnet.files import atomic_write, check_output
-from digitnet.modelfile import DTYPE, made_with
+from digitnet.files import check_output
+from digitnet.modelfile import write_model
 from digitnet.network import Network
 
 FORMAT = "digitnet-checkpoint"
@@ -46,52 +44,28 @@ class TrainingState:
 
 
 def write_checkpoint(path: str | Path, net: Network, state: TrainingState) -> Path:
-    """Write ``net`` (its metadata holds the recipe and history) and ``state`` atomically."""
-    from safetensors.numpy import save_file
-
+    """Write ``net`` (its metadata holds the recipe and history) and ``state`` atomically:
+    a model file (:func:`digitnet.modelfile.write_model`) with the state beside it."""
     path = check_output(path, (".safetensors",), "checkpoint")
-    tensors: dict[str, np.ndarray] = {}
-    for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
-        tensors[f"weights.{i}"] = np.ascontiguousarray(w, dtype=DTYPE)
-        tensors[f"biases.{i}"] = np.ascontiguousarray(b, dtype=DTYPE)
-    for name, array in state.optimizer.items():
-        tensors[f"optimizer.{name}"] = np.ascontiguousarray(array, dtype=DTYPE)
+    tensors = {f"optimizer.{name}": array for name, array in state.optimizer.items()}
     if state.best_params is not None:
         for i, (w, b) in enumerate(zip(*state.best_params, strict=True)):
-            tensors[f"best.weights.{i}"] = np.ascontiguousarray(w, dtype=DTYPE)
-            tensors[f"best.biases.{i}"] = np.ascontiguousarray(b, dtype=DTYPE)
-    header = {key: json.dumps(value) for key, value in net.metadata.items()}
-    header.update(made_with())
-    header.update(
-        {
-            "format": "digitnet-model",  # a checkpoint is a model file too
-            "format_version": "1",
-            "checkpoint": FORMAT,
-            "checkpoint_version": str(FORMAT_VERSION),
-            "network": json.dumps(
-                {
-                    "sizes": net.sizes,
-                    "hidden_activation": net.hidden_activation,
-                    "output_activation": net.output_activation,
-                    "init": net.init,
-                    "seed": net.seed,
-                }
-            ),
-            "state": json.dumps(
-                {
-                    "epochs_done": state.epochs_done,
-                    "rng": state.rng,
-                    "optimizer_numbers": state.optimizer_numbers,
-                    "best_accuracy": state.best_accuracy,
-                    "since_best": state.since_best,
-                    "context": state.context,
-                }
-            ),
-        }
-    )
-    with atomic_write(path) as tmp:
-        save_file(tensors, str(tmp), metadata=header)
-    return path
+            tensors[f"best.weights.{i}"], tensors[f"best.biases.{i}"] = w, b
+    header = {
+        "checkpoint": FORMAT,
+        "checkpoint_version": str(FORMAT_VERSION),
+        "state": json.dumps(
+            {
+                "epochs_done": state.epochs_done,
+                "rng": state.rng,
+                "optimizer_numbers": state.optimizer_numbers,
+                "best_accuracy": state.best_accuracy,
+                "since_best": state.since_best,
+                "context": state.context,
+            }
+        ),
+    }
+    return write_model(path, net.contents(), tensors, header)
 
 
 def read_checkpoint(path: str | Path) -> tuple[Network, TrainingState]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -72,8 +73,15 @@ def made_with() -> dict[str, str]:
     }
 
 
-def write_model(path: str | Path, net: ModelContents) -> Path:
-    """Write a model to ``path`` (safetensors) atomically; return the path."""
+def write_model(
+    path: str | Path,
+    net: ModelContents,
+    extra_tensors: Mapping[str, NDArray[np.float32]] | None = None,
+    extra_header: Mapping[str, str] | None = None,
+) -> Path:
+    """Write a model to ``path`` (safetensors) atomically; return the path. A checkpoint
+    (:mod:`digitnet.checkpoint`) adds its training state as ``extra_tensors`` and
+    ``extra_header``."""
     from safetensors.numpy import save_file
 
     try:
@@ -96,10 +104,13 @@ def write_model(path: str | Path, net: ModelContents) -> Path:
     for key, value in net.metadata.items():
         header[key] = json.dumps(value)
     header.update(made_with())  # the versions that wrote this file, whatever it was before
+    header.update(extra_header or {})
     tensors: dict[str, np.ndarray] = {}
     for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
         tensors[f"weights.{i}"] = np.ascontiguousarray(w, dtype=DTYPE)
         tensors[f"biases.{i}"] = np.ascontiguousarray(b, dtype=DTYPE)
+    for name, array in (extra_tensors or {}).items():
+        tensors[name] = np.ascontiguousarray(array, dtype=DTYPE)
     with atomic_write(path) as tmp:
         save_file(tensors, str(tmp), metadata=header)
     return path

@@ -326,13 +326,14 @@ class Network:
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
         """Save to a safetensors model file (see :mod:`digitnet.modelfile`), atomically.
         ``metadata`` (e.g. ``training`` and ``history``) is merged over ``self.metadata``."""
+        return write_model(path, self.contents(metadata))
+
+    def contents(self, metadata: dict[str, Any] | None = None) -> ModelContents:
+        """What a model file holds of this network, ``metadata`` merged over its own."""
         meta = {**self.metadata, **(metadata or {})}
-        return write_model(
-            path,
-            ModelContents(
-                self.sizes, self.hidden_activation, self.output_activation, self.init,
-                self.seed, self.weights, self.biases, meta,
-            ),
+        return ModelContents(
+            self.sizes, self.hidden_activation, self.output_activation, self.init,
+            self.seed, self.weights, self.biases, meta,
         )  # fmt: skip
 
     @classmethod
