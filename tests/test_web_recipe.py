@@ -17,28 +17,14 @@ from digitnet import load_network
 from digitnet.cli import main
 from digitnet.recipe import Recipe, describe_options
 from digitnet.web.app import STATIC, create_app
+from test_recipe import EVERY_FIELD
 
-# A value for every option the page may set that differs from the page preset's.
+# A value for every option the page may set that differs from the page preset's: the command
+# line test's values, but for the two that the page preset sets like them.
 EVERY_PAGE_FIELD: dict[str, Any] = {
-    "layers": [784, 12, 10],
+    **{o["name"]: EVERY_FIELD[o["name"]] for o in describe_options(page=True)},
     "hidden_activation": "relu",
     "output_activation": "softmax",
-    "init": "he",
-    "cost": "quadratic",
-    "optimizer": "momentum",
-    "learning_rate": 0.05,
-    "momentum": 0.8,
-    "weight_decay": 1e-05,
-    "schedule": "step",
-    "step_every": 2,
-    "step_factor": 0.25,
-    "batch_size": 50,
-    "epochs": 2,
-    "early_stopping": 3,
-    "validation_size": 500,
-    "limit": 1000,
-    "augment": "light",
-    "seed": 7,
 }
 
 
