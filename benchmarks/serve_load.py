@@ -21,7 +21,8 @@ those the server reads right when it is idle are kept, so that every answer can 
 ``wrong`` answer is a 200 whose digit is not the expected one, an ``error`` anything else
 (another status, a broken connection, a time-out). The client is a few lines of asyncio
 streams, not httpx, so that it costs the two cores it shares with the server as little as
-possible. Prints a Markdown table: requests per second, p50 and p99 latency, errors, wrong
+possible. Prints a Markdown table: requests per second, p50 and p99 latency, the CPU time the server
+(with its worker processes) spent per request, errors, wrong
 answers. Timings are noisy on shared machines: compare rows from the same run.
 """
 
@@ -125,6 +126,30 @@ def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> A
         return json.loads(response.read())
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and all its descendants that
+    are still running, from /proc (0.0 where there is no /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        grew = bool(more)
+        tree |= more
+    return sum(times.get(p, 0.0) for p in tree)
+
+
 # ---------------------------------------------------------------------- the requests
 def drawings(count: int, seed: int) -> list[tuple[int, np.ndarray]]:
     """``count`` drawn digits (label, uint8 112x112, ink bright), each digit in turn."""
@@ -192,6 +217,7 @@ class Result:
     errors: int = 0
     wrong: int = 0
     note: str = ""
+    cpu: float = math.nan  # CPU seconds the server used during the scenario
 
     def row(self) -> str:
         lat = sorted(self.latencies)
@@ -199,15 +225,16 @@ class Result:
         p50 = statistics.median(lat) * 1000 if lat else math.nan
         p99 = lat[max(0, math.ceil(0.99 * n) - 1)] * 1000 if lat else math.nan
         rate = n / self.seconds if self.seconds else 0.0
+        cpu = f"{self.cpu / n * 1000:.2f}" if n and math.isfinite(self.cpu) else "–"
         return (
             f"| {self.scenario} | {self.clients} | {n} | {rate:.0f} | {p50:.1f} | "
-            f"{p99:.1f} | {self.errors} | {self.wrong} |"
+            f"{p99:.1f} | {cpu} | {self.errors} | {self.wrong} |"
         )
 
 
 HEADER = (
-    "| scenario | clients | requests | requests/s | p50 ms | p99 ms | errors | wrong |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| scenario | clients | requests | requests/s | p50 ms | p99 ms | server CPU ms per request "
+    "| errors | wrong |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 
@@ -329,7 +356,9 @@ def main() -> None:
             results = []
             for n in args.clients:
                 result = Result("idle", n)
+                cpu = tree_cpu(proc.pid)
                 asyncio.run(load(host, port, work, n, args.duration, result))
+                result.cpu = tree_cpu(proc.pid) - cpu
                 results.append(result)
             if args.training_clients:
                 results += run_training(url, host, port, work, args)

@@ -25,6 +25,23 @@ LIGHTING_SIZE = 32
 #: ... with a grey closing (or opening) whose window is this fraction of that copy's longer side:
 #: strokes narrower than the window vanish from the estimate, slow lighting changes stay.
 LIGHTING_WINDOW = 0.5
+#: Paper is *even* (a drawing made on a screen, a clean scan) when at least this share of its
+#: pixels have exactly the grey level of its top-left corner: then that level is the paper's
+#: brightness everywhere and no surface needs fitting. A drawing on the page's pad is 80-95%
+#: background (a 112x112 pad, a pen a thirteenth of its width); a photo or a scanned sheet has
+#: noise, so that no grey level covers even a tenth of it.
+EVEN_PAPER_SHARE = 0.5
+
+
+def even_paper(grey: FloatImage) -> float | None:
+    """The paper's grey level if the paper of a grey ``(h, w)`` image is perfectly even (see
+    :data:`EVEN_PAPER_SHARE`), else None: the shortcut that spares a drawing the fits below."""
+    if grey.size == 0:
+        return None
+    level = grey.flat[0]
+    if np.count_nonzero(grey == level) < EVEN_PAPER_SHARE * grey.size:
+        return None
+    return float(level)
 
 
 def lighting_copy(grey: FloatImage) -> FloatImage:
@@ -43,6 +60,9 @@ def background_is_light(grey: FloatImage, small: FloatImage | None = None) -> bo
     around a large digit and blur this difference.) ``small`` is :func:`lighting_copy` of
     ``grey``, if already made.
     """
+    paper = even_paper(grey)
+    if paper is not None:  # the ink is what is not paper: on its darker or its lighter side
+        return bool(paper - float(grey.min()) > float(grey.max()) - paper)
     small = lighting_copy(grey) if small is None else small
     coeffs = fit_surface(small, quadratic=False)
     h, w = grey.shape
@@ -148,6 +168,9 @@ def estimate_background(
     already made.
     """
     h, w = grey.shape
+    paper = even_paper(grey)
+    if paper is not None:
+        return np.full((h, w), paper, np.float32)
     small = lighting_copy(grey) if small is None else small
     size = max(3, round(LIGHTING_WINDOW * max(small.shape)) | 1)
     radius = size // 2

@@ -21,6 +21,7 @@ from digitnet.preprocess.images import FloatImage, ImageInput
 from digitnet.preprocess.ink import clean_ink, find_digit_box
 from digitnet.preprocess.lighting import (
     background_is_light,
+    even_paper,
     flatten_lighting,
     lighting_copy,
     pixel_noise,
@@ -90,7 +91,8 @@ def prepare(image: ImageInput) -> Prepared:
     grey = to_grey(image, max_side=WORK_SIZE)
     h, w = grey.shape
     steps.append(Step("grey", "Grey levels", grey, f"{w}x{h} pixels"))
-    small = lighting_copy(grey)  # made once for the two steps that look at the lighting
+    # The small copy the two lighting steps look at, made once; even paper (a drawing) needs none.
+    small = None if even_paper(grey) is not None else lighting_copy(grey)
     light = background_is_light(grey, small)
     flat = flatten_lighting(grey, light, small)
     steps.append(
