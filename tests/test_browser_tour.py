@@ -263,6 +263,8 @@ def test_a_step_has_its_own_address_and_works_at_phone_width(browser: Browser, s
         page.wait_for_selector("body[data-ready=true]", timeout=15_000)
         expect(page.locator("#tour")).to_have_attribute("data-step", "6")
         expect(page.locator("#tour-title")).to_have_text(STEPS[5]["title"])
+        # The step shows the diagram; scroll up to the pad (above the card) and draw a 7.
+        page.locator("#pad").evaluate("p => p.scrollIntoView({block: 'start'})")
         draw(page, [(0.22, 0.2), (0.78, 0.2), (0.45, 0.88)])
         expect(readout(page, "whatif-answer")).to_contain_text("What-if answer", timeout=5000)
         width, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")

@@ -146,7 +146,7 @@ class Tour {
       for (const node of document.querySelectorAll(selector)) node.classList.add("tour-spot");
     }
     const first = document.querySelector(".tour-spot");
-    if (first && matchMedia("(max-width: 900px)").matches) first.scrollIntoView({ block: "nearest" });
+    if (first && matchMedia("(max-width: 900px)").matches) first.scrollIntoView({ block: "start" });
     this.leave = () => {
       controller.abort();
       if (behaviour.leave) behaviour.leave(ctx);
