@@ -317,7 +317,9 @@ const sigmoid = {
     drawCurve(ctx.live.querySelector("#tour-sigmoid"), "sigmoid", [{ z, label: `neuron ${k}` }]);
     const out = find(ctx, "sigmoid-z");
     out.dataset.z = String(z);
-    out.textContent = `Layer 1, neuron ${k}: z = ${fmt(z)}, so a = \u03c3(z) = ${fmt(a)}.`;
+    const dragged = ctx.shared.bias !== undefined && Math.abs(ctx.shared.bias - d.bias) > 1e-9;
+    out.textContent = `Layer 1, neuron ${k}: z = ${fmt(z)}, so a = \u03c3(z) = ${fmt(a)}.` +
+      (dragged ? ` (With the bias you dragged in step 6, ${fmt(ctx.shared.bias, 2)}; trained: ${fmt(d.bias, 2)}.)` : "");
     ctx.did();
     await this.relu(ctx, result, z);
   },
