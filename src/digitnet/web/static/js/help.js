@@ -17,6 +17,7 @@ export function loadTexts() {
 
 const SHOW_AFTER_MS = 350;
 const TAP_MS = 4000;
+const TAPS_WITH_HELP = 2;
 
 // The help sentence for an element (or the nearest ancestor that has one), or "".
 export function helpFor(element, entries) {
@@ -128,9 +129,16 @@ export function installHelp(texts) {
     if (!current || e.pointerType === "touch" || !current.contains(e.target)) return;
     if (current.hasAttribute("title")) show(e.target);
   });
-  // A tap shows the sentence for a few seconds, without stopping what the tap does.
+  // A tap shows the sentence for a few seconds, without stopping what the tap does; the first
+  // taps on an element only, so that drawing or pressing Next again is not covered each time.
+  const taps = new WeakMap();
   document.addEventListener("pointerdown", (e) => {
-    if (e.pointerType === "touch" || e.pointerType === "pen") show(e.target, true);
+    if (e.pointerType !== "touch" && e.pointerType !== "pen") return hide();
+    const found = helpFor(e.target, entries);
+    if (!found) return hide();
+    const seen = taps.get(found.element) || 0;
+    taps.set(found.element, seen + 1);
+    if (seen < TAPS_WITH_HELP) show(e.target, true);
     else hide();
   });
   document.addEventListener("focusin", (e) => {
