@@ -4,8 +4,10 @@ import { api } from "./api.js";
 import { paintGrey } from "./colors.js";
 import { Diagram } from "./diagram.js";
 import { DrawPad } from "./draw.js";
+import { installHelp, loadTexts } from "./help.js";
 import { Learn } from "./learn.js";
 import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
+import { startTour } from "./tour.js";
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 60;
@@ -102,6 +104,7 @@ function show(result) {
   diagram.set(result);
   showAnswer(result);
   if (state.selected) loadNeuron(state.selected);
+  document.dispatchEvent(new CustomEvent("digitnet:result", { detail: result })); // for the tour
 }
 
 function showAnswer(result) {
@@ -364,7 +367,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad };
+window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron };
 
 async function start() {
   try {
@@ -377,6 +380,13 @@ async function start() {
   const view = location.hash.slice(1);
   setView(["draw", "examples", "learn", "models"].includes(view) ? view : "draw");
   await predictNow();
+  try {
+    const texts = await loadTexts(); // help on hover and tap, and the tour (static/texts.json)
+    window.digitnet.help = installHelp(texts);
+    await startTour(window.digitnet);
+  } catch (err) {
+    toast(err.message);
+  }
   document.body.dataset.ready = "true";
 }
 
