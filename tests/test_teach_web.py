@@ -100,7 +100,8 @@ def test_digits_are_kept_listed_deleted_and_survive_a_restart(
             "label",
         ),
         ("delete", "/api/digits/..%2F..%2Fetc", None, 404, ""),
-        ("delete", "/api/digits/not-an-id", None, 404, "not the id"),
+        ("delete", "/api/digits/not-an-id", None, 404, ""),
+        ("delete", "/api/digits/abcdefabcdef", None, 404, "no digit abcdefabcdef"),
         (
             "post",
             "/api/digits/import",

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from digitnet.errors import DigitnetError
 from digitnet.prediction import predict_image, predict_pixels
@@ -33,6 +34,21 @@ from digitnet.web.payload import png
 from digitnet.web.routes.predict import _image, _network
 from digitnet.web.state import Store
 
+
+class DigitId(Convertor[str]):
+    """A path part that is a digit's id (12 hex digits): ``/api/digits/export.zip`` and
+    ``/api/digits/import`` are not ids, so only their own methods are allowed there."""
+
+    regex = "[0-9a-f]{12}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("digit_id", DigitId())
 router = APIRouter()
 #: The most pictures one import may bring.
 MAX_IMPORT = 500
@@ -131,7 +147,7 @@ async def list_endpoint(
     return await run_in_threadpool(list_digits, store, digits, model)
 
 
-@router.delete("/api/digits/{digit_id}")
+@router.delete("/api/digits/{digit_id:digit_id}")
 async def delete_endpoint(digit_id: str, digits: Digits) -> dict[str, Any]:
     """Forget one of your digits."""
     try:
