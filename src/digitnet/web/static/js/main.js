@@ -6,6 +6,7 @@ import { Diagram } from "./diagram.js";
 import { DrawPad } from "./draw.js";
 import { Learn } from "./learn.js";
 import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
+import { Teach } from "./teach.js";
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 60;
@@ -101,6 +102,7 @@ function show(result) {
   }
   diagram.set(result);
   showAnswer(result);
+  teach.answered(result);
   if (state.selected) loadNeuron(state.selected);
 }
 
@@ -311,6 +313,7 @@ function setView(view) {
   $("stage").hidden = !onStage;
   $("learn").hidden = view !== "learn";
   $("models").hidden = view !== "models";
+  $("teach").hidden = view !== "teach";
   $("draw-panel").hidden = view !== "draw";
   $("examples-panel").hidden = view !== "examples";
   if (view === "draw" && state.source !== "draw") {
@@ -327,6 +330,7 @@ function setView(view) {
     }
   }
   if (view === "learn") learn.drawCharts();
+  if (view === "teach") teach.show();
   if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
 }
 
@@ -338,6 +342,7 @@ const pad = new DrawPad($("pad"), (strokeEnded) => {
 const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
 const app = { refreshModels, useModel };
 const learn = new Learn(app);
+const teach = new Teach({ state, pad, toast, useModel, setView });
 
 $("steps").addEventListener("toggle", () => {
   if ($("steps").open && state.result && state.result.steps === null) schedulePredict(true);
@@ -357,6 +362,8 @@ document.addEventListener("keydown", (e) => {
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") {
     e.preventDefault();
     pad.undo();
+  } else if (/^[0-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && teach.canCorrect) {
+    teach.correct(Number(e.key));
   } else if (e.key === "Escape") {
     if (!$("neuron-panel").hidden) closeNeuron();
     else if (state.view === "draw") pad.clear();
@@ -364,7 +371,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad };
+window.digitnet = { state, diagram, pad, teach };
 
 async function start() {
   try {
@@ -375,7 +382,7 @@ async function start() {
     toast(err.message);
   }
   const view = location.hash.slice(1);
-  setView(["draw", "examples", "learn", "models"].includes(view) ? view : "draw");
+  setView(["draw", "examples", "learn", "teach", "models"].includes(view) ? view : "draw");
   await predictNow();
   document.body.dataset.ready = "true";
 }
