@@ -107,5 +107,10 @@ def run(args: argparse.Namespace) -> int:
     ]
     for what, before, after in rows:
         print(f"  {what + ':':<22} {before}  ->  {after}")
+    moved = ", ".join(
+        f"neuron {m.neuron} at ({m.row}, {m.column}) {m.before:+.3f} -> {m.after:+.3f}"
+        for m in result.moved[:3]
+    )
+    print(f"  first-layer weights that moved most: {moved}")
     print(f"saved {out}")
     return 0
