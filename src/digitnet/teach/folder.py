@@ -13,12 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from digitnet.errors import DigitnetError
-from digitnet.preprocess import ImageInput, prepare
+
+if TYPE_CHECKING:
+    from digitnet.preprocess import ImageInput
 
 #: The label at the start of a picture's name: a number, then an underscore.
 NAME_LABEL = re.compile(r"^(-?\d+)_")
@@ -85,6 +88,8 @@ def find_labelled(folder: str | Path) -> list[Labelled]:
 def prepare_digit(image: ImageInput, name: str) -> NDArray[np.float32]:
     """One picture prepared like MNIST's digits, (28, 28) float32; a DigitnetError naming
     ``name`` if it cannot be read or holds no digit."""
+    from digitnet.preprocess import prepare  # Pillow, needed only once pictures are read
+
     try:
         prepared = prepare(image)
     except DigitnetError as exc:

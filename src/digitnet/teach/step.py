@@ -25,7 +25,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from digitnet.costs import EPS
 from digitnet.network import DTYPE, Network
-from digitnet.prediction import mnist_pixels
 from digitnet.teach.finetune import cost_name
 
 Array = NDArray[np.float32]
@@ -72,6 +71,8 @@ class StepResult:
 
 def example_input(image: ArrayLike) -> Array:
     """A prepared digit (28x28 or 784 values: uint8 0..255 or numbers in 0..1) as (1, 784)."""
+    from digitnet.prediction import mnist_pixels  # the prediction path loads Pillow
+
     return mnist_pixels(image).reshape(1, -1).astype(DTYPE)
 
 

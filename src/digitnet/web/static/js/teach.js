@@ -162,6 +162,10 @@ export class Teach {
   }
 
   show() {
+    // No correction yet: the lesson is about the drawing on show, as the digit it was read as.
+    if (!this.example && this.lastResult) {
+      this.example = { input: this.lastResult.input, label: this.lastResult.digit };
+    }
     this.refresh();
   }
 
