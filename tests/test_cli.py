@@ -150,6 +150,7 @@ def test_help_lists_every_command() -> None:
         "report",
         "export",
         "download",
+        "teach",
     }
     assert set(COMMANDS) == expected
     for command in expected:

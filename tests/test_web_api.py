@@ -386,7 +386,7 @@ def test_unknown_endpoint_is_404(client: TestClient) -> None:
 
 def concrete(path: str) -> str:
     """A documented path with its parameters filled in."""
-    values = {"name": "video", "layer": "1", "index": "0", "run_id": "nope"}
+    values = {"name": "video", "layer": "1", "index": "0", "run_id": "nope", "digit_id": "0" * 12}
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 

@@ -10,7 +10,9 @@ Three kinds, each drawn from a seeded numpy ``Generator`` so that a set can be m
 * ``photos`` (:func:`photo_digit`): dark ink on light paper as a phone would see it: uneven
   lighting, blur, sensor noise, a colour cast and JPEG compression.
 
-:func:`make_set` makes ``n`` pictures of one kind with balanced labels.
+:func:`make_set` makes ``n`` pictures of one kind with balanced labels. A :class:`Writer` is
+one person's consistent hand (a slant, a turn, a width, a pen); :func:`writer_set` draws
+digits in it, to test teaching the network someone's handwriting.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import glob
 import io
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import numpy as np
@@ -285,3 +288,67 @@ def make_set(kind: str, n: int, seed: int = 0) -> tuple[list[Image.Image], np.nd
     labels = rng.permutation(np.arange(n) % 10).astype(np.int64)
     make = GENERATORS[kind]
     return [make(int(d), rng) for d in labels], labels
+
+
+# ----------------------------------------------------------------------------------- writers
+@dataclass(frozen=True)
+class Writer:
+    """One person's consistent hand: every digit drawn with the same slant (a shear, x moved
+    by ``slant`` times y), turned by ``turn`` degrees (clockwise), ``width`` times as wide as
+    the templates, with a round pen ``pen`` times the digit's height wide; each digit wobbles
+    a little (waves of about ``wobble`` of the box), as a hand never draws the same digit
+    twice. :data:`WRITERS` names a few such hands."""
+
+    slant: float = 0.0
+    turn: float = 0.0
+    width: float = 1.0
+    pen: float = 0.08
+    wobble: float = 0.02
+
+
+#: Hands unlike MNIST's writers (heavy slants, turned and wide digits), for teaching tests.
+WRITERS: dict[str, Writer] = {
+    "slanted": Writer(slant=0.9),
+    "back-slanted": Writer(slant=-0.9),
+    "turned-wide": Writer(turn=30.0, width=1.4),
+    "back-turned-wide": Writer(turn=-30.0, width=1.4),
+}
+
+
+def writer_strokes(digit: int, writer: Writer, rng: np.random.Generator) -> list[Stroke]:
+    """The strokes of ``digit`` in ``writer``'s hand, centred on (0, 0) (see :class:`Writer`)."""
+    angle = math.radians(writer.turn)
+    cos, sin = math.cos(angle), math.sin(angle)
+    amp = rng.normal(0.0, writer.wobble, (2, 2))
+    freq = rng.uniform(1.0, 3.0, (2, 2))
+    phase = rng.uniform(0, 2 * math.pi, (2, 2))
+    out: list[Stroke] = []
+    for stroke in digit_strokes(digit):
+        pts = np.asarray(stroke, np.float64)
+        for axis in (0, 1):
+            for k in (0, 1):
+                wave = np.sin(freq[axis, k] * math.pi * pts[:, 1 - axis] + phase[axis, k])
+                pts[:, axis] += amp[axis, k] * wave
+        pts = pts - 0.5 + rng.normal(0.0, 0.004, pts.shape)
+        x = pts[:, 0] * writer.width + writer.slant * pts[:, 1]
+        y = pts[:, 1]
+        out.append([(cos * a - sin * b, sin * a + cos * b) for a, b in zip(x, y, strict=True)])
+    return out
+
+
+def writer_digit(
+    digit: int, writer: Writer, rng: np.random.Generator, size: int = 280
+) -> Image.Image:
+    """``digit`` in ``writer``'s hand: white ink on a black ``size`` x ``size`` canvas (like
+    the page's drawing pad), the digit 60% of the canvas high in its middle."""
+    strokes = writer_strokes(digit, writer, rng)
+    height = 0.6 * size
+    return render_strokes(strokes, size, (size / 2, size / 2), height, writer.pen, invert=True)
+
+
+def writer_set(writer: Writer, n: int, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
+    """``n`` digits in ``writer``'s hand and their labels (int64 (n,)), each digit equally often
+    in order 0, 1, ..., 9, 0, ...; the same seed gives the same set."""
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(n) % 10).astype(np.int64)
+    return [writer_digit(int(d), writer, rng) for d in labels], labels

@@ -15,7 +15,18 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from digitnet.cli import download, evaluate, export, info, predict, report, serve, show, train
+from digitnet.cli import (
+    download,
+    evaluate,
+    export,
+    info,
+    predict,
+    report,
+    serve,
+    show,
+    teach,
+    train,
+)
 from digitnet.cli.common import DefaultsFormatter
 from digitnet.errors import DigitnetError
 from digitnet.version import __version__
@@ -31,6 +42,7 @@ COMMANDS: dict[str, ModuleType] = {
     "report": report,
     "download": download,
     "export": export,
+    "teach": teach,
 }
 
 

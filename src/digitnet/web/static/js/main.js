@@ -8,6 +8,7 @@ import { installHelp, loadTexts } from "./help.js";
 import { Learn } from "./learn.js";
 import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
 import { startTour } from "./tour.js";
+import { Teach } from "./teach.js";
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 60;
@@ -103,6 +104,7 @@ function show(result) {
   }
   diagram.set(result);
   showAnswer(result);
+  teach.answered(result);
   if (state.selected) loadNeuron(state.selected);
   document.dispatchEvent(new CustomEvent("digitnet:result", { detail: result })); // for the tour
 }
@@ -314,6 +316,7 @@ function setView(view) {
   $("stage").hidden = !onStage;
   $("learn").hidden = view !== "learn";
   $("models").hidden = view !== "models";
+  $("teach").hidden = view !== "teach";
   $("draw-panel").hidden = view !== "draw";
   $("examples-panel").hidden = view !== "examples";
   if (view === "draw" && state.source !== "draw") {
@@ -330,6 +333,7 @@ function setView(view) {
     }
   }
   if (view === "learn") learn.drawCharts();
+  if (view === "teach") teach.show();
   if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
 }
 
@@ -341,6 +345,7 @@ const pad = new DrawPad($("pad"), (strokeEnded) => {
 const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
 const app = { refreshModels, useModel };
 const learn = new Learn(app);
+const teach = new Teach({ state, pad, toast, useModel, setView });
 
 $("steps").addEventListener("toggle", () => {
   if ($("steps").open && state.result && state.result.steps === null) schedulePredict(true);
@@ -360,6 +365,8 @@ document.addEventListener("keydown", (e) => {
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") {
     e.preventDefault();
     pad.undo();
+  } else if (/^[0-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && teach.canCorrect) {
+    teach.correct(Number(e.key));
   } else if (e.key === "Escape") {
     if (!$("neuron-panel").hidden) closeNeuron();
     else if (state.view === "draw") pad.clear();
@@ -367,7 +374,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron };
+window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron, teach };
 
 async function start() {
   try {
@@ -378,7 +385,7 @@ async function start() {
     toast(err.message);
   }
   const view = location.hash.slice(1);
-  setView(["draw", "examples", "learn", "models"].includes(view) ? view : "draw");
+  setView(["draw", "examples", "learn", "teach", "models"].includes(view) ? view : "draw");
   await predictNow();
   try {
     const texts = await loadTexts(); // help on hover and tap, and the tour (static/texts.json)
