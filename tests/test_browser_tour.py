@@ -291,6 +291,7 @@ NUMBERS = ", ".join(
         "#train-status", "#save-status", "#models-dir", ".model-card .muted", "#neuron-body .kv",
         "#neuron-body .formula", "#neuron-body table.terms", "#neuron-body .cell",
         ".tour-readout", ".tour-formula", ".tour-table", ".tour-matrix", "#tour-progress",
+        "#lesson-cost", "#lesson-wants .want", "#teach-numbers", "#step-result", "#gallery .digit",
     ]
 )  # fmt: skip
 CONTROLS = "button, input, select, textarea, summary, canvas, [role=tab]"
@@ -347,6 +348,12 @@ def test_every_control_and_number_explains_itself(laptop_page: Page) -> None:
     page.locator("#tab-learn").click()
     page.locator("#learn-more > summary").click()
     missing["learn"] = unexplained(page)
+    page.locator("#tab-draw").click()
+    page.locator('#correct button[data-digit="7"]').click()  # one of your digits: a lesson
+    page.locator("#tab-teach").click()
+    expect(page.locator("#step-once")).to_be_visible(timeout=10_000)
+    expect(page.locator("#gallery .digit").first).to_be_visible(timeout=10_000)
+    missing["teach"] = unexplained(page)
     page.locator("#tab-models").click()
     expect(page.locator(".model-card").first).to_be_visible()
     missing["models"] = unexplained(page)
