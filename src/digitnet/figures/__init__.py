@@ -11,6 +11,7 @@ pyplot), so nothing opens a window and nothing stays in a global figure list; sa
 - :func:`curves`: loss and accuracy per epoch, from a model's training history.
 - :func:`confusion`: the confusion matrix on the test set.
 - :func:`mistakes`: a gallery of misread test digits.
+- :func:`fooled_digits`: digits changed just enough to be misread (:mod:`digitnet.fooling`).
 - :func:`features`: for each hidden neuron, the input that excites it most
   (:func:`maximise_activation`), its weights and the test digits that excite it most
   (:func:`top_activating`).
@@ -29,6 +30,7 @@ from digitnet.figures.curves import curves
 from digitnet.figures.diagram import network_diagram
 from digitnet.figures.evaluation import confusion, mistakes
 from digitnet.figures.features import features
+from digitnet.figures.fooling import fooled_digits
 from digitnet.figures.notebook import (
     enable_notebook_display,
     facts,
@@ -78,6 +80,7 @@ __all__ = [
     "evaluate",
     "facts",
     "features",
+    "fooled_digits",
     "figure_png",
     "find_mistakes",
     "input_gradients",
