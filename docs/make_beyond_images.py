@@ -23,7 +23,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from digitnet import figures, load_network  # noqa: E402
 from digitnet.data import load_mnist  # noqa: E402
+from digitnet.embedding import layer_maps  # noqa: E402
 from digitnet.fooling import fool  # noqa: E402
+from digitnet.robustness import robustness_curves  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parent / "images"
 #: Test digits fooled in fooled.png (a 7, a 2, a 1, a 0, a 4, a 9) and what they become.
@@ -38,9 +40,29 @@ def fooled_png() -> Figure:
     return figures.fooled_digits(video, result)
 
 
+def embedding_png() -> Figure:
+    video = load_network("video")
+    test = load_mnist().test
+    maps = layer_maps(video, test.images, test.labels)
+    return figures.embedding(maps, test.labels, last=video.num_layers - 1)
+
+
+def robustness_png() -> Figure:
+    test = load_mnist().test
+    curves = {
+        name: robustness_curves(load_network(name), test.images, test.labels)
+        for name in ("video", "wide")
+    }
+    return figures.robustness(curves)
+
+
 def pictures() -> dict[str, Callable[[], Figure]]:
     """File name -> function drawing it."""
-    return {"fooled.png": fooled_png}
+    return {
+        "fooled.png": fooled_png,
+        "embedding.png": embedding_png,
+        "robustness.png": robustness_png,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 // digitnet's page: draw a digit and watch the network think.
 
 import { api } from "./api.js";
+import { Beyond } from "./beyond.js";
 import { paintGrey } from "./colors.js";
 import { Diagram } from "./diagram.js";
 import { DrawPad } from "./draw.js";
@@ -101,6 +102,7 @@ function show(result) {
   }
   diagram.set(result);
   showAnswer(result);
+  beyond.update(result);
   if (state.selected) loadNeuron(state.selected);
 }
 
@@ -297,6 +299,7 @@ async function useModel(name, view) {
   closeNeuron();
   state.mistakes = { offset: 0, wrong: 0, items: [], position: -1, model: null };
   await refreshModels();
+  beyond.modelChanged();
   if (view) setView(view);
   schedulePredict(true);
 }
@@ -338,6 +341,17 @@ const pad = new DrawPad($("pad"), (strokeEnded) => {
 const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
 const app = { refreshModels, useModel };
 const learn = new Learn(app);
+async function showTestDigit(index) {
+  try {
+    const ex = await api.example(index);
+    state.mistakes.position = -1;
+    showExample(ex);
+    setView("examples");
+  } catch (err) {
+    toast(err.message);
+  }
+}
+const beyond = new Beyond({ state, showTestDigit, toast });
 
 $("steps").addEventListener("toggle", () => {
   if ($("steps").open && state.result && state.result.steps === null) schedulePredict(true);
@@ -364,7 +378,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad };
+window.digitnet = { state, diagram, pad, beyond, showTestDigit };
 
 async function start() {
   try {

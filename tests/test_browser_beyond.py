@@ -1,0 +1,102 @@
+"""The page's "Beyond the video" panel in a real browser (Chromium through Playwright): fooling
+a test digit into another, and the maps of the layers whose marker follows the drawing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import running_server
+from test_web_browser import LAPTOP, Watcher, draw, draw_one, shot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("models")) as url:
+        yield url
+
+
+@pytest.fixture
+def watcher(page: Page, server: str) -> Watcher:
+    return Watcher(page, server)
+
+
+@pytest.fixture
+def app_page(page: Page, server: str, watcher: Watcher) -> Iterator[Page]:
+    """The page at laptop size, ready, with console errors and foreign requests watched."""
+    page.set_viewport_size(LAPTOP)
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    yield page
+    watcher.check()
+
+
+def open_beyond(page: Page) -> None:
+    page.click("#beyond-toggle")
+    expect(page.locator("#beyond-panel")).to_be_visible()
+
+
+def ink(page: Page, selector: str) -> int:
+    """How many pixels of a canvas are not black."""
+    return int(
+        page.evaluate(
+            """(sel) => {
+              const c = document.querySelector(sel);
+              const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 30) n++;
+              return n;
+            }""",
+            selector,
+        )
+    )
+
+
+def test_fooling_a_test_seven_into_a_three(app_page: Page, watcher: Watcher) -> None:
+    page = app_page
+    page.evaluate("window.digitnet.showTestDigit(0)")  # MNIST's first test digit: a 7
+    expect(page.locator("body")).to_have_attribute("data-answer", "7")
+    open_beyond(page)
+    page.click("#fool-targets button[data-target='3']")
+    expect(page.locator("body")).to_have_attribute("data-fooling", "fooled-3", timeout=15_000)
+    result = page.locator("#fool-result")
+    expect(result).to_contain_text("now reads 3")
+    expect(result).to_contain_text("instead of 7")
+    expect(result).to_contain_text("you still read a 7")
+    assert ink(page, "#fool-change") > 100  # the change is shown, as a picture
+    assert ink(page, "#fool-fooled") > 50
+    shot(page, "beyond-fool")
+    # Asking for the digit it already reads is one sentence (a 422), not a broken page.
+    watcher.allow_refusals = True
+    page.evaluate("window.digitnet.beyond.fool(7)")
+    expect(result).to_contain_text("already reads this digit as a 7")
+
+
+def test_the_maps_marker_moves_while_drawing(app_page: Page) -> None:
+    page = app_page
+    open_beyond(page)
+    expect(page.locator("#map-2")).to_be_visible(timeout=60_000)
+    assert page.locator("#maps canvas").count() == 4  # input, two hidden layers, output
+    assert page.get_attribute("#map-2", "data-marker") is None  # nothing drawn yet
+    draw_one(page)
+    expect(page.locator("#map-2")).to_have_attribute(
+        "data-marker", re.compile(r".+"), timeout=10_000
+    )
+    before = [page.get_attribute(f"#map-{k}", "data-marker") for k in range(4)]
+    assert all(before)
+    draw(page, [(0.25, 0.2), (0.75, 0.2)])  # a bar on top: now it looks like a 7
+    page.wait_for_function(
+        "(old) => document.querySelector('#map-2').dataset.marker !== old", arg=before[2]
+    )
+    after = [page.get_attribute(f"#map-{k}", "data-marker") for k in range(4)]
+    assert sum(a != b for a, b in zip(before, after, strict=True)) >= 3
+    shot(page, "beyond-maps")
+    # A click on the map shows the test digit there.
+    page.click("#map-3", position={"x": 90, "y": 90})
+    expect(page.locator("#tab-examples")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#example-info")).to_contain_text("Test digit #")
