@@ -17,7 +17,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("models")) as url:
+    """The page's server, with a saved model that keeps snapshots of its training."""
+    from digitnet.cli import main
+
+    models = tmp_path_factory.mktemp("models")
+    argv = ["train", "--layers", "784,16,10", "--epochs", "3", "--limit", "3000"]
+    argv += ["--validation-size", "1000", "--snapshots", "-q"]
+    assert main([*argv, "-o", str(models / "snappy.safetensors")]) == 0
+    with running_server(models) as url:
         yield url
 
 
@@ -100,3 +107,42 @@ def test_the_maps_marker_moves_while_drawing(app_page: Page) -> None:
     page.click("#map-3", position={"x": 90, "y": 90})
     expect(page.locator("#tab-examples")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#example-info")).to_contain_text("Test digit #")
+
+
+def weight_pictures(page: Page) -> list[str]:
+    return list(
+        page.evaluate(
+            "[...document.querySelectorAll('#replay-weights canvas')].map((c) => c.toDataURL())"
+        )
+    )
+
+
+def test_the_epoch_slider_replays_the_weights_and_the_answer(app_page: Page) -> None:
+    page = app_page
+    draw_one(page)
+    expect(page.locator("#answer-digit")).not_to_have_text("?")
+    page.select_option("#model-select", "snappy")
+    page.click("#tab-models")
+    expect(page.locator("#replay-body")).to_be_visible(timeout=15_000)
+    expect(page.locator("body")).to_have_attribute("data-replay-epoch", "3")
+    answer = page.locator("#replay-answer")
+    expect(answer).to_contain_text("At epoch 3 the network reads")
+    last_answer = answer.inner_text()
+    last_weights = weight_pictures(page)
+    assert len(last_weights) == 16
+    slider = page.locator("#replay-epoch")
+    assert slider.get_attribute("max") == "3"  # epochs 0 (untrained) to 3
+    slider.fill("0")
+    expect(page.locator("body")).to_have_attribute("data-replay-epoch", "0")
+    expect(answer).to_contain_text("At epoch 0 the network reads")
+    assert answer.inner_text() != last_answer
+    first_weights = weight_pictures(page)
+    assert all(a != b for a, b in zip(first_weights, last_weights, strict=True))
+    slider.fill("2")
+    expect(answer).to_contain_text("At epoch 2")
+    shot(page, "beyond-replay")
+    # A shipped model has no snapshots: one sentence instead of a slider.
+    page.select_option("#model-select", "video")
+    page.click("#tab-draw")
+    page.click("#tab-models")
+    expect(page.locator("#replay-none")).to_contain_text("has no snapshots")

@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { Beyond } from "./beyond.js";
+import { Replay } from "./replay.js";
 import { paintGrey } from "./colors.js";
 import { Diagram } from "./diagram.js";
 import { DrawPad } from "./draw.js";
@@ -330,6 +331,7 @@ function setView(view) {
     }
   }
   if (view === "learn") learn.drawCharts();
+  if (view === "models") replay.show();
   if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
 }
 
@@ -352,6 +354,10 @@ async function showTestDigit(index) {
   }
 }
 const beyond = new Beyond({ state, showTestDigit, toast });
+const replay = new Replay({
+  state,
+  input: () => (state.result && !(state.source === "draw" && pad.empty) ? state.result.input : null),
+});
 
 $("steps").addEventListener("toggle", () => {
   if ($("steps").open && state.result && state.result.steps === null) schedulePredict(true);
@@ -378,7 +384,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad, beyond, showTestDigit };
+window.digitnet = { state, diagram, pad, beyond, replay, showTestDigit };
 
 async function start() {
   try {
