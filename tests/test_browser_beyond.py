@@ -146,3 +146,17 @@ def test_the_epoch_slider_replays_the_weights_and_the_answer(app_page: Page) -> 
     page.click("#tab-draw")
     page.click("#tab-models")
     expect(page.locator("#replay-none")).to_contain_text("has no snapshots")
+
+
+def test_the_forward_pass_sweeps_layer_by_layer(app_page: Page) -> None:
+    page = app_page
+    draw_one(page)
+    expect(page.locator("#answer-digit")).not_to_have_text("?")
+    page.click("#forward-play")
+    expect(page.locator("body")).to_have_attribute("data-forward", "playing")
+    expect(page.locator("body")).to_have_attribute("data-forward", "done", timeout=5_000)
+    reached = page.evaluate("window.digitnet.forward.reached")
+    assert reached == sorted(reached)  # layer after layer, never back
+    assert reached[0] == 0 and {1, 2, 3} <= set(reached)
+    # At the end the diagram shows the reading itself again, answer marked.
+    assert page.evaluate("window.digitnet.diagram.result === window.digitnet.state.result")

@@ -92,3 +92,17 @@ def test_replay_an_epoch(client: TestClient) -> None:
     assert "no snapshot of epoch 5" in error(
         client.post("/api/models/snappy/replay", json={"epoch": 5}), 422
     )
+
+
+def test_a_run_trained_on_the_page_keeps_its_snapshots_when_saved(tmp_path: Path) -> None:
+    from test_web_runs import TINY_RUN, wait_for
+
+    with TestClient(create_app(models_dir=tmp_path / "models", preload=False)) as client:
+        run = client.post("/api/runs", json={**TINY_RUN, "epochs": 2}).json()
+        wait_for(client, run["id"], "finished")
+        saved = client.post(f"/api/runs/{run['id']}/save", json={"name": "learnt"})
+        assert saved.status_code == 201, saved.text
+        replay = client.post("/api/models/learnt/replay", json={"input": seven()}).json()
+        assert replay["epochs"] == [0, 1, 2]
+        assert replay["answer"]["digit"] in range(10)
+        assert client.get("/api/models/learnt").status_code == 200  # an ordinary model still

@@ -86,6 +86,24 @@ class SnapshotRecorder:
         return [s.epoch for s in self.snapshots]
 
 
+def attach_snapshots(net: Network, snapshots: list[Snapshot]) -> None:
+    """Let ``net`` carry its snapshots (through a pickle to another process, too) until it is
+    saved with :func:`save_network_and_snapshots`."""
+    net.__dict__["_snapshots"] = snapshots
+
+
+def attached_snapshots(net: Network) -> list[Snapshot]:
+    """The snapshots :func:`attach_snapshots` gave ``net``, or none."""
+    found: list[Snapshot] = net.__dict__.get("_snapshots", [])
+    return found
+
+
+def save_network_and_snapshots(net: Network, path: str | Path) -> Path:
+    """Save ``net``, with the snapshots attached to it if it has any."""
+    snapshots = attached_snapshots(net)
+    return save_with_snapshots(net, path, snapshots) if snapshots else net.save(path)
+
+
 def snapshot_tensors(snapshots: list[Snapshot]) -> dict[str, Array]:
     """The snapshots as named tensors for :func:`digitnet.modelfile.write_model`."""
     tensors: dict[str, Array] = {}

@@ -5,6 +5,7 @@ import { Beyond } from "./beyond.js";
 import { Replay } from "./replay.js";
 import { paintGrey } from "./colors.js";
 import { Diagram } from "./diagram.js";
+import { ForwardPass } from "./forward.js";
 import { DrawPad } from "./draw.js";
 import { Learn } from "./learn.js";
 import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
@@ -354,6 +355,7 @@ async function showTestDigit(index) {
   }
 }
 const beyond = new Beyond({ state, showTestDigit, toast });
+const forward = new ForwardPass({ diagram, result: () => state.result });
 const replay = new Replay({
   state,
   input: () => (state.result && !(state.source === "draw" && pad.empty) ? state.result.input : null),
@@ -384,7 +386,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad, beyond, replay, showTestDigit };
+window.digitnet = { state, diagram, pad, beyond, replay, forward, showTestDigit };
 
 async function start() {
   try {
