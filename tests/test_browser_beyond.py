@@ -78,10 +78,17 @@ def test_fooling_a_test_seven_into_a_three(app_page: Page, watcher: Watcher) -> 
     assert ink(page, "#fool-change") > 100  # the change is shown, as a picture
     assert ink(page, "#fool-fooled") > 50
     shot(page, "beyond-fool")
+    # Fed through the network on the stage, the fooled digit is read as a 3 (still a 7).
+    page.click("#fool-show")
+    expect(page.locator("body")).to_have_attribute("data-answer", "3")
+    expect(page.locator("#example-info")).to_contain_text("#0, fooled")
+    expect(page.locator("#answer-message")).to_contain_text("labelled 7")
     # Asking for the digit it already reads is one sentence (a 422), not a broken page.
     watcher.allow_refusals = True
-    page.evaluate("window.digitnet.beyond.fool(7)")
-    expect(result).to_contain_text("already reads this digit as a 7")
+    page.evaluate("window.digitnet.beyond.fool(3)")
+    expect(result).to_contain_text("already reads this digit as a 3")
+    open_beyond_again = page.locator("#beyond-panel")
+    expect(open_beyond_again).to_be_visible()
 
 
 def test_the_maps_marker_moves_while_drawing(app_page: Page) -> None:

@@ -19,7 +19,7 @@ function layerName(layer, last) {
 }
 
 export class Beyond {
-  // hooks: { state, showTestDigit(index), toast(message) }
+  // hooks: { state, showTestDigit(index), showPixels(pixels 0..1, label), toast(message) }
   constructor(hooks) {
     this.hooks = hooks;
     this.panel = $("beyond-panel");
@@ -137,7 +137,13 @@ export class Beyond {
       const note = document.createElement("div");
       note.className = "fool-note";
       note.textContent = `Look at the fooled digit: you still read a ${answer.before}. The change is a faint haze spread over many pixels, each too small to see, all pushing the same way.`;
-      out.append(note);
+      const show = document.createElement("button");
+      show.type = "button";
+      show.id = "fool-show";
+      show.textContent = "Show the fooled digit to the network";
+      show.title = "Feed the fooled digit through the network on the stage (Examples view)";
+      show.addEventListener("click", () => this.hooks.showPixels(answer.fooled, answer.before));
+      out.append(note, show);
     }
     document.body.dataset.fooling = answer.success ? `fooled-${answer.answer}` : "not-fooled";
   }

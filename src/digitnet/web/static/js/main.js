@@ -354,7 +354,14 @@ async function showTestDigit(index) {
     toast(err.message);
   }
 }
-const beyond = new Beyond({ state, showTestDigit, toast });
+function showPixels(pixels, label) {
+  // A digit made on the page (a fooled one) on the stage, as if it were a test digit.
+  const from = state.source === "example" && state.example ? `#${state.example.index}` : "your drawing";
+  state.mistakes.position = -1;
+  showExample({ index: `${from}, fooled`, label, pixels: pixels.map((v) => Math.round(v * 255)) });
+  setView("examples");
+}
+const beyond = new Beyond({ state, showTestDigit, showPixels, toast });
 const forward = new ForwardPass({ diagram, result: () => state.result });
 const replay = new Replay({
   state,
