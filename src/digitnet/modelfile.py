@@ -229,6 +229,8 @@ def read_model(path_or_name: str | Path) -> ModelContents:
                 raise ModelFileError(f"{name}: {key} contains NaN or infinite values")
     # A checkpoint (digitnet.checkpoint) is a model file with the training state beside it.
     state = ("optimizer.", "best.") if "checkpoint" in metadata else ()
+    if "snapshots" in metadata:  # the parameters through training (digitnet.replay)
+        state = (*state, "snapshot.")
     unexpected = sorted(k for k in set(tensors) - expected if not k.startswith(state))
     if unexpected:
         raise ModelFileError(f"{name} has unexpected tensors: {', '.join(unexpected)[:200]}")

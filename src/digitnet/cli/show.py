@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from digitnet.cli import show_beyond
 from digitnet.cli.common import (
     add_model_argument,
     load_model,
@@ -28,6 +29,9 @@ DEFAULT_NAMES = {
     "confusion": "confusion.png",
     "mistakes": "mistakes.png",
     "features": "features.png",
+    "embedding": "embedding.png",
+    "robustness": "robustness.png",
+    "replay": "replay.png",
 }
 PICTURE_SUFFIXES = (".png", ".svg")
 
@@ -55,7 +59,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``show``, with one sub-command per picture."""
     show: argparse.ArgumentParser = subparsers.add_parser(
         "show",
-        help="draw a picture of a network: weights, network, curves, confusion, mistakes, features",
+        help="draw a picture of a network: weights, network, curves, confusion, mistakes, "
+        "features, embedding, robustness, replay",
         description="Draw one picture of a network with matplotlib and save it as PNG or SVG.",
     )
     pictures = show.add_subparsers(dest="picture", metavar="PICTURE", required=True)
@@ -156,6 +161,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--top", type=positive_int, default=5, help="test digits shown per neuron")
     p.add_argument("--steps", type=positive_int, default=200, help="gradient-ascent steps")
 
+    show_beyond.add_parsers(pictures, _add_common)
     return show
 
 
@@ -237,6 +243,12 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
             images=images,
             steps=args.steps,
         )
+    if what == "embedding":
+        return show_beyond.embedding_figure(args, net, *test_set(args.data_dir))
+    if what == "replay":
+        return show_beyond.replay_figure(args, net, *test_set(args.data_dir))
+    if what == "robustness":
+        return show_beyond.robustness_figure(args, *test_set(args.data_dir))
     raise DigitnetError(f"unknown picture {what!r}")  # argparse prevents this
 
 

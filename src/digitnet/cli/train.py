@@ -83,6 +83,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="FILE",
         help="also save the model here whenever validation accuracy improves",
     )
+    t.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="keep the parameters after every epoch in the model file (thinned for wide "
+        "networks), to replay the learning: digitnet show replay, the page's epoch slider",
+    )
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return t
 
@@ -141,6 +147,17 @@ def run(args: argparse.Namespace) -> int:
         f"{run.net}\ntraining on {len(split.train):,} images, validating on "
         f"{len(split.validation):,}" + run.continuing()
     )
+    from digitnet.replay import SnapshotRecorder, save_with_snapshots
+
+    recorder = SnapshotRecorder() if args.snapshots else None
+    if recorder is not None and run.state is None:  # a fresh run: the untrained net is epoch 0
+        recorder.start(run.net)
+
+    def on_epoch(metrics: Any, net: Any) -> None:
+        progress.epoch(metrics, net)
+        if recorder is not None:
+            recorder(metrics, net)
+
     try:
         trained = run_recipe(
             run.recipe,
@@ -148,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
             dataset=mnist.source if run.data_dir else "MNIST",
             net=run.net,
             on_batch=progress.batch,
-            on_epoch=progress.epoch,
+            on_epoch=on_epoch,
             save_best=best_file,
             state=run.state,
             on_state=run.keep,
@@ -157,7 +174,11 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         print(run.interrupted(), file=sys.stderr)
         return 130
-    trained.net.save(out)
+    if recorder is not None:
+        recorder.finish(trained.net, len(trained.net.metadata.get("history", [])))
+        save_with_snapshots(trained.net, out, recorder.snapshots)
+    else:
+        trained.net.save(out)
     best = trained.best_validation
     print(
         f"test accuracy {trained.test_accuracy:.2%} on {len(trained.split.test):,} test images"

@@ -11,6 +11,10 @@ pyplot), so nothing opens a window and nothing stays in a global figure list; sa
 - :func:`curves`: loss and accuracy per epoch, from a model's training history.
 - :func:`confusion`: the confusion matrix on the test set.
 - :func:`mistakes`: a gallery of misread test digits.
+- :func:`embedding`: each layer's map of the test digits (:mod:`digitnet.embedding`).
+- :func:`replay`: the first layer's weights and an answer through training (snapshots).
+- :func:`robustness`: accuracy against distortions, networks side by side.
+- :func:`fooled_digits`: digits changed just enough to be misread (:mod:`digitnet.fooling`).
 - :func:`features`: for each hidden neuron, the input that excites it most
   (:func:`maximise_activation`), its weights and the test digits that excite it most
   (:func:`top_activating`).
@@ -27,8 +31,10 @@ from __future__ import annotations
 
 from digitnet.figures.curves import curves
 from digitnet.figures.diagram import network_diagram
+from digitnet.figures.embedding import embedding
 from digitnet.figures.evaluation import confusion, mistakes
 from digitnet.figures.features import features
+from digitnet.figures.fooling import fooled_digits
 from digitnet.figures.notebook import (
     enable_notebook_display,
     facts,
@@ -36,6 +42,8 @@ from digitnet.figures.notebook import (
     summary_rows,
     summary_table_html,
 )
+from digitnet.figures.replay import replay
+from digitnet.figures.robustness import robustness
 from digitnet.figures.saving import DEFAULT_DPI, FORMATS, figure_png, png_data_url, save_figure
 from digitnet.figures.style import (
     BACKGROUND,
@@ -74,10 +82,14 @@ __all__ = [
     "WEIGHT_CMAP",
     "confusion",
     "curves",
+    "embedding",
     "enable_notebook_display",
     "evaluate",
     "facts",
     "features",
+    "fooled_digits",
+    "replay",
+    "robustness",
     "figure_png",
     "find_mistakes",
     "input_gradients",

@@ -42,12 +42,14 @@ from digitnet.web.http import (
 )
 from digitnet.web.models import ModelStore
 from digitnet.web.routes import (
+    beyond,
     digits,
     examples,
     fallback,
     models,
     page,
     predict,
+    replay,
     runs,
     teaching,
 )
@@ -134,7 +136,7 @@ def create_app(
     app.add_middleware(WorkerHeader)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (page, models, predict, examples, runs, digits, teaching):
+    for module in (page, models, predict, examples, runs, digits, teaching, beyond, replay):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     fallback.install(app)  # last: it answers the /api/... requests the routers leave
     return app

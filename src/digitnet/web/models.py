@@ -20,6 +20,7 @@ import numpy as np
 from digitnet.errors import DigitnetError, ModelFileError
 from digitnet.modelfile import PRETRAINED, PRETRAINED_DESCRIPTIONS, pretrained_path
 from digitnet.network import Network, load_network
+from digitnet.replay import save_network_and_snapshots
 from digitnet.web.errors import ApiError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -236,7 +237,7 @@ class ModelStore:
         if path.exists() and not overwrite:
             raise ApiError(409, f"a model called {name!r} exists already; choose another name")
         try:
-            net.save(path)
+            save_network_and_snapshots(net, path)  # with its snapshots, if it has any
         except DigitnetError as exc:  # the disk is full, read-only, ...: say so, keep serving
             raise ApiError(INSUFFICIENT_STORAGE, str(exc)) from None
         with self._lock:

@@ -32,6 +32,7 @@ import numpy as np
 
 from digitnet.network import Network
 from digitnet.recipe import Recipe
+from digitnet.replay import SnapshotRecorder, attach_snapshots
 from digitnet.runner import build_network, run_recipe, split_data
 from digitnet.training import EpochMetrics
 
@@ -119,7 +120,11 @@ def train_run(recipe: Recipe, stop: threading.Event, emit: Emit) -> tuple[Networ
             {"epoch": epoch, "done": done, "total": total, "loss": loss, "progress": progress},
         )
 
+    recorder = SnapshotRecorder()  # the learning, to replay on the Models view once saved
+    recorder.start(net)
+
     def on_epoch(metrics: EpochMetrics, current: Network) -> None:
+        recorder(metrics, current)
         emit(
             "epoch",
             {
@@ -135,6 +140,8 @@ def train_run(recipe: Recipe, stop: threading.Event, emit: Emit) -> tuple[Networ
         trained = run_recipe(
             recipe, mnist=mnist, net=net, on_batch=on_batch, on_epoch=on_epoch, stop=stop
         )
+    recorder.finish(trained.net, len(trained.net.metadata.get("history", [])))
+    attach_snapshots(trained.net, recorder.snapshots)
     return trained.net, trained.test_accuracy
 
 

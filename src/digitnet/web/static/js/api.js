@@ -51,4 +51,7 @@ export const api = {
   stopRun: (id) => call("POST", `/api/runs/${id}/stop`),
   cancelRun: (id) => call("POST", `/api/runs/${id}/cancel`),
   saveRun: (id, name) => call("POST", `/api/runs/${id}/save`, { name }),
+  fool: (body) => call("POST", "/api/fool", body),
+  replay: (model, body) => call("POST", `/api/models/${encodeURIComponent(model)}/replay`, body),
+  embedding: (model) => call("GET", `/api/models/${encodeURIComponent(model)}/embedding`),
 };

@@ -1,8 +1,11 @@
 // digitnet's page: draw a digit and watch the network think.
 
 import { api } from "./api.js";
+import { Beyond } from "./beyond.js";
+import { Replay } from "./replay.js";
 import { paintGrey } from "./colors.js";
 import { Diagram } from "./diagram.js";
+import { ForwardPass } from "./forward.js";
 import { DrawPad } from "./draw.js";
 import { installHelp, loadTexts } from "./help.js";
 import { Learn } from "./learn.js";
@@ -105,6 +108,7 @@ function show(result) {
   diagram.set(result);
   showAnswer(result);
   teach.answered(result);
+  beyond.update(result);
   if (state.selected) loadNeuron(state.selected);
   document.dispatchEvent(new CustomEvent("digitnet:result", { detail: result })); // for the tour
 }
@@ -302,6 +306,7 @@ async function useModel(name, view) {
   closeNeuron();
   state.mistakes = { offset: 0, wrong: 0, items: [], position: -1, model: null };
   await refreshModels();
+  beyond.modelChanged();
   if (view) setView(view);
   schedulePredict(true);
 }
@@ -334,6 +339,7 @@ function setView(view) {
   }
   if (view === "learn") learn.drawCharts();
   if (view === "teach") teach.show();
+  if (view === "models") replay.show();
   if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
 }
 
@@ -346,6 +352,29 @@ const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
 const app = { refreshModels, useModel };
 const learn = new Learn(app);
 const teach = new Teach({ state, pad, toast, useModel, setView });
+async function showTestDigit(index) {
+  try {
+    const ex = await api.example(index);
+    state.mistakes.position = -1;
+    showExample(ex);
+    setView("examples");
+  } catch (err) {
+    toast(err.message);
+  }
+}
+function showPixels(pixels, label) {
+  // A digit made on the page (a fooled one) on the stage, as if it were a test digit.
+  const from = state.source === "example" && state.example ? `#${state.example.index}` : "your drawing";
+  state.mistakes.position = -1;
+  showExample({ index: `${from}, fooled`, label, pixels: pixels.map((v) => Math.round(v * 255)) });
+  setView("examples");
+}
+const beyond = new Beyond({ state, showTestDigit, showPixels, toast });
+const forward = new ForwardPass({ diagram, result: () => state.result });
+const replay = new Replay({
+  state,
+  input: () => (state.result && !(state.source === "draw" && pad.empty) ? state.result.input : null),
+});
 
 $("steps").addEventListener("toggle", () => {
   if ($("steps").open && state.result && state.result.steps === null) schedulePredict(true);
@@ -374,7 +403,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron, teach };
+window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron, teach, beyond, replay, forward, showTestDigit };
 
 async function start() {
   try {

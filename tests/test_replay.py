@@ -1,0 +1,114 @@
+"""Replaying the learning (`digitnet.replay`): snapshots recorded by an epoch callback, thinned
+within a budget, stored in the model file, and drawn by `digitnet show replay`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+from digitnet import Network
+from digitnet.errors import ModelFileError
+from digitnet.replay import SnapshotRecorder, read_snapshots, save_with_snapshots
+
+
+def epoch(k: int) -> SimpleNamespace:
+    return SimpleNamespace(epoch=k)
+
+
+def test_small_networks_keep_every_epoch_and_the_untrained_one() -> None:
+    net = Network([784, 16, 10], seed=1)
+    recorder = SnapshotRecorder()
+    recorder.start(net)
+    for k in range(1, 6):
+        net.weights[0] += 1.0  # "training"
+        recorder(epoch(k), net)
+    assert recorder.epochs == [0, 1, 2, 3, 4, 5]
+    assert np.allclose(recorder.snapshots[2].weights[0], recorder.snapshots[0].weights[0] + 2)
+
+
+def test_wide_networks_are_thinned_within_the_budget() -> None:
+    net = Network([784, 16, 10], seed=1)
+    recorder = SnapshotRecorder(budget=5 * net.num_parameters)
+    recorder.start(net)
+    for k in range(1, 21):
+        recorder(epoch(k), net)
+        assert len(recorder.snapshots) * net.num_parameters <= recorder.budget
+    recorder.finish(net, 20)
+    epochs = recorder.epochs
+    assert epochs[0] == 0 and epochs[-1] == 20 and len(epochs) <= 5
+    assert epochs == sorted(epochs)
+    assert SnapshotRecorder(budget=net.num_parameters).snapshots == []  # none fit: none kept
+    none = SnapshotRecorder(budget=net.num_parameters)
+    none.start(net)
+    assert none.snapshots == []
+
+
+def test_snapshots_live_in_the_model_file(tmp_path: Path) -> None:
+    net = Network([784, 16, 10], seed=2)
+    recorder = SnapshotRecorder()
+    recorder.start(net)
+    trained = net.copy()
+    trained.weights[1] *= 2
+    recorder(epoch(1), trained)
+    path = save_with_snapshots(trained, tmp_path / "m.safetensors", recorder.snapshots)
+    loaded = Network.load(path)  # an ordinary model file still
+    assert np.array_equal(loaded.weights[1], trained.weights[1])
+    snaps = read_snapshots(path)
+    assert [s.epoch for s in snaps] == [0, 1]
+    assert np.array_equal(snaps[0].weights[1], net.weights[1])
+    assert np.array_equal(snaps[1].network(loaded).weights[1], trained.weights[1])
+    # Saved again without them, a model has none, and says so by having none.
+    loaded.save(tmp_path / "again.safetensors")
+    assert read_snapshots(tmp_path / "again.safetensors") == []
+    # Snapshot tensors without the metadata that announces them are refused as before.
+    tensors = load_file(str(path))
+    plain = tmp_path / "plain.safetensors"
+    net.save(plain)
+    from safetensors import safe_open
+
+    with safe_open(str(plain), framework="numpy") as f:
+        header = f.metadata()
+    save_file(
+        {**load_file(str(plain)), "snapshot.0.weights.0": tensors["snapshot.0.weights.0"]},
+        str(plain),
+        metadata=header,
+    )
+    with pytest.raises(ModelFileError, match="unexpected tensors"):
+        Network.load(plain)
+
+
+def test_train_with_snapshots_then_show_replay(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from digitnet.cli import main
+
+    model = tmp_path / "small.safetensors"
+    code = main(
+        [
+            "train",
+            "--layers",
+            "784,16,10",
+            "--epochs",
+            "3",
+            "--limit",
+            "2000",
+            "--validation-size",
+            "500",
+            "--snapshots",
+            "-q",
+            "-o",
+            str(model),
+        ]
+    )
+    assert code == 0
+    assert [s.epoch for s in read_snapshots(model)] == [0, 1, 2, 3]
+    picture = tmp_path / "replay.png"
+    assert main(["show", "replay", str(model), "-o", str(picture), "-q"]) == 0
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["show", "replay", "video", "-o", str(picture), "-q"]) == 2
+    assert "no snapshots to replay" in capsys.readouterr().err
