@@ -34,5 +34,16 @@ __all__ = [
     "__version__",
     "load_network",
     "load_pretrained",
+    "read_number",
     "save_network",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``digitnet.read_number`` (:func:`digitnet.numbers.read_number`), imported when first
+    used: it needs Pillow, which the core does not."""
+    if name == "read_number":
+        from digitnet.numbers import read_number
+
+        return read_number
+    raise AttributeError(f"module 'digitnet' has no attribute {name!r}")

@@ -15,7 +15,18 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from digitnet.cli import download, evaluate, export, info, predict, report, serve, show, train
+from digitnet.cli import (
+    download,
+    evaluate,
+    export,
+    info,
+    predict,
+    read,
+    report,
+    serve,
+    show,
+    train,
+)
 from digitnet.cli.common import DefaultsFormatter
 from digitnet.errors import DigitnetError
 from digitnet.version import __version__
@@ -26,6 +37,7 @@ COMMANDS: dict[str, ModuleType] = {
     "evaluate": evaluate,
     "info": info,
     "predict": predict,
+    "read": read,
     "serve": serve,
     "show": show,
     "report": report,
