@@ -41,7 +41,7 @@ from digitnet.web.http import (
     install_error_handlers,
 )
 from digitnet.web.models import ModelStore
-from digitnet.web.routes import examples, fallback, models, page, predict, runs
+from digitnet.web.routes import examples, fallback, models, numbers, page, predict, runs
 from digitnet.web.routes.page import STATIC
 from digitnet.web.runs import RunManager
 
@@ -125,7 +125,7 @@ def create_app(
     app.add_middleware(WorkerHeader)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (page, models, predict, examples, runs):
+    for module in (page, models, predict, numbers, examples, runs):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     fallback.install(app)  # last: it answers the /api/... requests the routers leave
     return app

@@ -6,6 +6,7 @@ import { Diagram } from "./diagram.js";
 import { DrawPad } from "./draw.js";
 import { Learn } from "./learn.js";
 import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
+import { Numbers } from "./numbers.js";
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 60;
@@ -46,6 +47,7 @@ function schedulePredict(now = false) {
 
 async function predictNow() {
   if (!state.model) return;
+  if (numbers.takes()) return numbers.read(); // a photo, or several digits: /api/read
   if (inFlight) {
     pending = true;
     return;
@@ -332,9 +334,11 @@ function setView(view) {
 
 // ------------------------------------------------------------------ start
 const pad = new DrawPad($("pad"), (strokeEnded) => {
+  if (typeof numbers !== "undefined") numbers.drawing();
   if (state.source !== "draw") state.source = "draw";
   schedulePredict(strokeEnded);
 });
+const numbers = new Numbers({ pad, show, toast, state });
 const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
 const app = { refreshModels, useModel };
 const learn = new Learn(app);
@@ -364,7 +368,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad };
+window.digitnet = { state, diagram, pad, numbers };
 
 async function start() {
   try {
