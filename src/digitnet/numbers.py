@@ -163,7 +163,7 @@ class Reader:
         self.cuts[key] = []
         width = piece.box[3] - piece.box[1]
         if depth < MAX_CUT_DEPTH and width >= TRY_CUT * self.width:
-            for left, right in cut_candidates(piece, self.cleaned, self.labels):
+            for left, right in cut_candidates(piece, self.cleaned, self.labels, self.width):
                 pair = (self.explore(left, depth + 1), self.explore(right, depth + 1))
                 self.cuts[key].append(pair)
         return key

@@ -4,10 +4,11 @@
 but keeps every blob of ink (not just the largest digit's), then
 
 1. labels the blobs (8-connected, after closing gaps of a pixel, so a dotted stroke holds);
-2. sorts them into lines (blobs that share most of their height);
-3. in each line, merges the blobs that belong to one digit: blobs that lie mostly above or
-   below one another (a 5 whose top bar was lifted, a 4 in two strokes) and small pieces close
-   to a larger one (a broken stroke); what is left small and far from any digit is a speck;
+2. joins blobs that lie close one above the other (a 5 whose top bar was lifted, a stroke
+   broken across), then sorts them into lines (blobs that share most of their height);
+3. in each line, merges the blobs that belong to one digit: blobs whose columns mostly
+   overlap (a 4 in two strokes) and small pieces close to a larger one (a broken or dotted
+   stroke); what is left small and far from any digit is a speck;
 4. orders the digits left to right, the lines top to bottom.
 
 Digits that touch are one blob. :func:`cut_candidates` lists the ways to cut a piece of ink in
@@ -43,8 +44,17 @@ MERGE_OVERLAP = 0.5
 SMALL_PART = 0.45
 #: ... and joins the nearest ink within this fraction of the line's height; else it is a speck.
 NEAR_GAP = 0.35
+#: Blobs one above the other with at most this fraction of the taller one's height between
+#: them are one digit (see :func:`stack`).
+STACK_GAP = 0.25
 #: More digits than this in one picture is not a number (noise, a texture, a page of text).
 MAX_DIGITS = 20
+#: Cuts of touching digits are tried at least this fraction of the typical digit's width from
+#: a piece's sides, and every CUT_STEP of it in between (besides where the ink is thinnest).
+CUT_MARGIN = 0.3
+CUT_STEP = 0.25
+#: More blobs than this (before the pieces of a digit are joined) is noise: not looked at.
+MAX_MARKS = 4 * MAX_DIGITS
 #: Blobs are labelled after closing gaps of this many pixels (a dotted or broken stroke).
 CLOSE_GAP = 1
 
@@ -102,40 +112,69 @@ def union(a: Box, b: Box) -> Box:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def find_lines(boxes: dict[int, Box]) -> list[list[int]]:
-    """Blobs sorted into lines of writing, top line first: tallest first, a blob joins the
-    line whose rows it shares for at least half of the shorter one's height."""
-    lines: list[tuple[list[int], list[int]]] = []  # (labels, [top, bottom])
-    for label in sorted(boxes, key=lambda k: -(boxes[k][2] - boxes[k][0])):
-        top, _, bottom, _ = boxes[label]
+Group = tuple[list[int], Box]
+
+
+def stack(groups: list[Group]) -> list[Group]:
+    """Blobs that lie one above the other, close together, joined: their column ranges overlap
+    by ``MERGE_OVERLAP`` of the narrower one's width and the rows between them are at most
+    ``STACK_GAP`` of the taller one's height (a 5's lifted bar, a stroke broken across)."""
+    groups = list(groups)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                (a_labels, a), (b_labels, b) = groups[i], groups[j]
+                narrower = max(1, min(a[3] - a[1], b[3] - b[1]))
+                taller = max(a[2] - a[0], b[2] - b[0])
+                rows_between = max(0, max(a[0], b[0]) - min(a[2], b[2]))
+                if (
+                    overlap(a[1], a[3], b[1], b[3]) >= MERGE_OVERLAP * narrower
+                    and rows_between <= STACK_GAP * taller
+                ):
+                    groups[i] = (a_labels + b_labels, union(a, b))
+                    groups.pop(j)
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def find_lines(groups: list[Group]) -> list[list[Group]]:
+    """Groups of blobs sorted into lines of writing, top line first: tallest first, a group
+    joins the line whose rows it shares for at least half of the shorter one's height."""
+    lines: list[tuple[list[Group], list[int]]] = []  # (groups, [top, bottom])
+    for group in sorted(groups, key=lambda g: -(g[1][2] - g[1][0])):
+        top, _, bottom, _ = group[1]
         best, best_share = None, 0.0
         for members, extent in lines:
             shared = overlap(top, bottom, extent[0], extent[1])
             share = shared / max(1, min(bottom - top, extent[1] - extent[0]))
             if share >= 0.5 and share > best_share:
-                best, best_share = (members, extent), share
+                best, best_share = members, share
         if best is None:
-            lines.append(([label], [top, bottom]))
+            lines.append(([group], [top, bottom]))
         else:
-            best[0].append(label)
+            best.append(group)
     lines.sort(key=lambda line: line[1][0])
     return [members for members, _ in lines]
 
 
-def group_line(boxes: dict[int, Box], members: list[int]) -> tuple[list[list[int]], int]:
-    """The blobs of one line grouped into digits (see the module's steps 3 and 4), left to
-    right, and the line's digit height (its tallest blob's)."""
-    height = max(boxes[k][2] - boxes[k][0] for k in members)
-    groups: list[tuple[list[int], Box]] = []
-    for label in sorted(members, key=lambda k: boxes[k][1]):
-        box = boxes[label]
+def group_line(members: list[Group]) -> tuple[list[list[int]], int]:
+    """The groups of blobs of one line joined into digits (see the module's steps 3 and 4),
+    left to right, and the line's digit height (its tallest group's)."""
+    height = max(box[2] - box[0] for _, box in members)
+    groups: list[Group] = []
+    for labels_in, box in sorted(members, key=lambda g: g[1][1]):
         for i, (labels, gbox) in enumerate(groups):
             narrower = min(box[3] - box[1], gbox[3] - gbox[1])
             if overlap(box[1], box[3], gbox[1], gbox[3]) >= MERGE_OVERLAP * max(1, narrower):
-                groups[i] = (labels + [label], union(gbox, box))
+                groups[i] = (labels + labels_in, union(gbox, box))
                 break
         else:
-            groups.append(([label], box))
+            groups.append((list(labels_in), box))
     limit = SMALL_PART * height
     # Small groups join their nearest neighbour when it is close, the smallest first.
     while True:
@@ -220,8 +259,14 @@ def find_pieces(image: ImageInput, max_side: int = NUMBER_WORK_SIZE) -> Pieces:
     steps = list(ink.steps)
     if not boxes:
         return Pieces(steps, ink, labels, [], "there is no ink")
-    lines = find_lines(boxes)
-    grouped = [group_line(boxes, members) for members in lines]
+    if len(boxes) > MAX_MARKS:
+        reason = (
+            f"the ink is scattered in {len(boxes)} separate marks, more than the {MAX_DIGITS} "
+            "digits of a number (noise or a texture, not a number)"
+        )
+        return Pieces(steps, ink, labels, [], reason)
+    lines = find_lines(stack([([label], box) for label, box in boxes.items()]))
+    grouped = [group_line(members) for members in lines]
     count = sum(len(groups) for groups, _ in grouped)
     if count > MAX_DIGITS:
         reason = (
@@ -239,12 +284,14 @@ def find_pieces(image: ImageInput, max_side: int = NUMBER_WORK_SIZE) -> Pieces:
     return Pieces(steps, ink, labels, pieces, None if pieces else "there is no ink")
 
 
-def thin_columns(image: FloatImage, height: int, count: int) -> list[int]:
-    """Up to ``count`` columns of a piece ``(h, w)`` where a vertical cut crosses the least
-    ink (local minima of the column sums, smoothed over 3 columns), at least a fifth of the
-    line's ``height`` from either side, thinnest first."""
+def cut_columns(image: FloatImage, width: float, count: int) -> list[int]:
+    """Columns of a piece ``(h, w)`` to cut it at, at least ``CUT_MARGIN`` of the typical
+    digit ``width`` from either side: the ``count`` where a vertical cut crosses the least
+    ink (local minima of the column sums, smoothed over 3 columns), thinnest first, then
+    every ``CUT_STEP`` of ``width`` (two digits touching along a curve touch where the column
+    sums are high, not low)."""
     w = image.shape[1]
-    margin = max(2, round(0.2 * height))
+    margin = max(2, round(CUT_MARGIN * width))
     if w < 2 * margin + 1:
         return []
     sums = image.sum(axis=0).astype(np.float64)
@@ -254,21 +301,20 @@ def thin_columns(image: FloatImage, height: int, count: int) -> list[int]:
         c for c in inner if smooth[c] <= smooth[c - 1] and smooth[c] <= smooth[min(c + 1, w - 1)]
     ]
     minima.sort(key=lambda c: (smooth[c], abs(c - w / 2)))
+    step = max(2, round(CUT_STEP * width))
     chosen: list[int] = []
-    for c in minima:
-        if all(abs(c - o) > 2 for o in chosen):
+    for c in minima[:count] + list(range(margin, w - margin + 1, step)):
+        if all(abs(c - o) > step // 2 for o in chosen):
             chosen.append(c)
-        if len(chosen) == count:
-            break
     return chosen
 
 
 def cut_candidates(
-    piece: Piece, cleaned: FloatImage, labels: NDArray[np.int32], count: int = 5
+    piece: Piece, cleaned: FloatImage, labels: NDArray[np.int32], width: float, count: int = 4
 ) -> list[tuple[Piece, Piece]]:
     """The ways to cut a piece into a left and a right one: between its blobs (ordered by
-    their centres, left to right) and at the ``count`` columns where its ink is thinnest
-    (see :func:`thin_columns`). Pieces with no ink are left out."""
+    their centres, left to right) and at the columns of :func:`cut_columns` (``width`` is the
+    typical digit's, in pixels). Pieces with no ink are left out."""
     splits: list[tuple[Piece, Piece]] = []
     if len(piece.parts) > 1:
         centres = {}
@@ -281,7 +327,7 @@ def cut_candidates(
             right = piece_of(cleaned, labels, tuple(ordered[i:]), piece.line, piece.height)
             splits.append((left, right))
     corner = (piece.box[0], piece.box[1])
-    for c in thin_columns(piece.image, piece.height, count):
+    for c in cut_columns(piece.image, width, count):
         left = crop_piece(piece.image[:, :c], corner, piece.parts, piece.line, piece.height)
         right_corner = (corner[0], corner[1] + c)
         right = crop_piece(piece.image[:, c:], right_corner, piece.parts, piece.line, piece.height)
