@@ -49,6 +49,10 @@ WIDE = 1.45
 WIDE_PENALTY = 3.0
 #: ... and each cut costs this much, so that a cut must make both halves clearly better.
 CUT_COST = 0.6
+#: ... and more when the piece is narrower than NARROW_CUT typical digits: NARROW_CUT_PENALTY
+#: per typical digit width it lacks (two digits that touch are seldom that narrow).
+NARROW_CUT = 1.3
+NARROW_CUT_PENALTY = 3.0
 #: The log-probability given to a piece that is no digit's shape (refused by the rules).
 REFUSED_SCORE = -8.0
 #: At most this many digits are looked for in one piece of ink.
@@ -191,9 +195,11 @@ class Reader:
         if key in self.chosen:
             return self.chosen[key]
         best = self.as_one(key)
+        piece = self.pieces[key][0]
+        narrow = max(0.0, NARROW_CUT - (piece.box[3] - piece.box[1]) / self.width)
         for left, right in self.cuts[key]:
             a, b = self.best(left), self.best(right)
-            score = a.score + b.score - CUT_COST
+            score = a.score + b.score - CUT_COST - NARROW_CUT_PENALTY * narrow
             if score > best.score:
                 best = Choice(
                     a.pieces + b.pieces,
