@@ -53,6 +53,9 @@ MAX_DIGITS = 20
 #: a piece's sides, and every CUT_STEP of it in between (besides where the ink is thinnest).
 CUT_MARGIN = 0.3
 CUT_STEP = 0.25
+#: Cuts where the ink is thinnest may come closer to the sides: this fraction of the typical
+#: digit's width (a 1 touching the next digit is narrow).
+THIN_MARGIN = 0.12
 #: More blobs than this (before the pieces of a digit are joined) is noise: not looked at.
 MAX_MARKS = 4 * MAX_DIGITS
 #: Blobs are labelled after closing gaps of this many pixels (a dotted or broken stroke).
@@ -285,18 +288,19 @@ def find_pieces(image: ImageInput, max_side: int = NUMBER_WORK_SIZE) -> Pieces:
 
 
 def cut_columns(image: FloatImage, width: float, count: int) -> list[int]:
-    """Columns of a piece ``(h, w)`` to cut it at, at least ``CUT_MARGIN`` of the typical
-    digit ``width`` from either side: the ``count`` where a vertical cut crosses the least
-    ink (local minima of the column sums, smoothed over 3 columns), thinnest first, then
-    every ``CUT_STEP`` of ``width`` (two digits touching along a curve touch where the column
-    sums are high, not low)."""
+    """Columns of a piece ``(h, w)`` to cut it at: the ``count`` where a vertical cut crosses
+    the least ink (local minima of the column sums, smoothed over 3 columns), thinnest first,
+    at least ``THIN_MARGIN`` of the typical digit ``width`` from either side (a 1 is narrow);
+    then every ``CUT_STEP`` of ``width``, at least ``CUT_MARGIN`` of it from the sides (two
+    digits touching along a curve touch where the column sums are high, not low)."""
     w = image.shape[1]
+    thin_margin = max(2, round(THIN_MARGIN * width))
     margin = max(2, round(CUT_MARGIN * width))
-    if w < 2 * margin + 1:
+    if w < 2 * thin_margin + 1:
         return []
     sums = image.sum(axis=0).astype(np.float64)
     smooth = np.convolve(np.pad(sums, 1, mode="edge"), np.ones(3) / 3.0, mode="valid")
-    inner = range(margin, w - margin)
+    inner = range(thin_margin, w - thin_margin)
     minima = [
         c for c in inner if smooth[c] <= smooth[c - 1] and smooth[c] <= smooth[min(c + 1, w - 1)]
     ]
