@@ -7,6 +7,7 @@ F811 exemption: pytest hands them in as arguments of the same names)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -135,3 +136,28 @@ def test_an_unreadable_file_gets_one_sentence(
     bad.write_bytes(b"these are not the pixels you are looking for")
     app_page.locator("#photo-input").set_input_files(str(bad))
     expect(app_page.locator("#toast")).to_contain_text("not an image file", timeout=10_000)
+
+
+def test_drop_a_photo_on_the_page(app_page: Page, tmp_path: Path) -> None:
+    page = app_page
+    photo = tmp_path / "dropped.jpg"
+    photo_of_a_number(photo)
+    data = base64.b64encode(photo.read_bytes()).decode()
+    page.evaluate(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.jpg", { type: "image/jpeg" }));
+            const stage = document.getElementById("stage");
+            const how = { dataTransfer: transfer, bubbles: true, cancelable: true };
+            stage.dispatchEvent(new DragEvent("dragover", how));
+            stage.dispatchEvent(new DragEvent("drop", how));
+        }""",
+        data,
+    )
+    expect(page.locator("body")).to_have_attribute("data-number", "308", timeout=10_000)
+    # Drawing on the pad again gives the stage back to the drawing.
+    draw(page, [(0.5, 0.15), (0.49, 0.5), (0.48, 0.85)])
+    expect(page.locator("body")).to_have_attribute("data-answer", "1", timeout=5000)
+    assert page.evaluate("window.digitnet.state.source") == "draw"
+    expect(page.locator("#number-result")).to_be_hidden()
