@@ -126,6 +126,10 @@ def test_open_a_photo_through_the_file_input(app_page: Page, tmp_path: Path) -> 
     page.locator("#steps summary").click()
     names = page.evaluate("window.digitnet.state.result.steps.map((s) => s.name)")
     assert names[:4] == ["grey", "flat", "inverted", "cleaned"] and names[-1] == "centered"
+    # Another model reads the same photo again.
+    page.locator("#model-select").select_option("wide")
+    page.wait_for_function("window.digitnet.numbers.reading.model === 'wide'", timeout=10_000)
+    expect(page.locator("body")).to_have_attribute("data-number", "308")
 
 
 def test_an_unreadable_file_gets_one_sentence(

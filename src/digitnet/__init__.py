@@ -34,14 +34,14 @@ __all__ = [
     "__version__",
     "load_network",
     "load_pretrained",
-    "read_number",
     "save_network",
 ]
 
 
 def __getattr__(name: str) -> object:
     """``digitnet.read_number`` (:func:`digitnet.numbers.read_number`), imported when first
-    used: it needs Pillow, which the core does not."""
+    used: it needs Pillow, which the core does not (so it is not in ``__all__`` either, and
+    its documentation is :mod:`digitnet.numbers`')."""
     if name == "read_number":
         from digitnet.numbers import read_number
 

@@ -18,6 +18,7 @@ export class Numbers {
     Object.assign(this, { pad, show, toast, state });
     this.mode = false; // number mode of the pad
     this.reading = null; // the last answer of /api/read
+    this.photo = null; // the photo on show, as base64
     this.selected = 0;
     this.inFlight = false;
     this.pending = false;
@@ -84,10 +85,12 @@ export class Numbers {
     document.body.dataset.number = "";
   }
 
-  // Read the drawing in number mode (the page's predictNow hands over to this).
+  // Read the photo, or the drawing in number mode (the page's predictNow hands over to this;
+  // a photo is read again only for another model).
   async read() {
-    if (this.state.source === "photo") return; // a photo is read once, when opened
-    const body = { ...this.pad.pixels(), model: this.state.model };
+    const model = this.state.model;
+    const photo = this.state.source === "photo";
+    const body = photo ? { image_b64: this.photo, model } : { ...this.pad.pixels(), model };
     const request = JSON.stringify(body);
     if (request === this.answered) return;
     await this.send(body, request);
@@ -115,17 +118,17 @@ export class Numbers {
   }
 
   async openPhoto(file) {
-    this.state.source = "photo";
     let data;
     try {
       data = await photoData(file);
     } catch (err) {
-      this.state.source = "draw";
       this.toast(err.message);
       return;
     }
+    this.state.source = "photo";
+    this.photo = data;
     this.answered = null;
-    await this.send({ image_b64: data, model: this.state.model }, null);
+    await this.read();
   }
 
   showReading(reading) {
