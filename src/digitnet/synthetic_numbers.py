@@ -113,13 +113,13 @@ def stroke_ink(digit: int, rng: np.random.Generator) -> NDArray[np.float32]:
 
 
 def number_picture(
-    digits: Sequence[int],
     inks: Sequence[NDArray[np.float32]],
     rng: np.random.Generator,
     photo: bool,
     touching: float,
 ) -> Image.Image:
-    """A number's picture from its digits' inks, drawn (greyscale) or photographed (RGB)."""
+    """A number's picture from its digits' inks (see :func:`compose`), drawn (greyscale) or
+    photographed (RGB)."""
     picture, _ = compose(inks, rng, height=int(rng.integers(40, 90)), touching=touching)
     return photograph(picture, rng) if photo else picture
 
@@ -148,7 +148,7 @@ def make_numbers(
             picks = rng.integers(0, len(inks), count)
             digits = [inks[int(i)][0] for i in picks]
             chosen = [inks[int(i)][1] for i in picks]
-        pictures.append(number_picture(digits, chosen, rng, photo, touching))
+        pictures.append(number_picture(chosen, rng, photo, touching))
         texts.append("".join(str(d) for d in digits))
     return pictures, texts
 
