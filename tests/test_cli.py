@@ -146,6 +146,7 @@ def test_help_lists_every_command() -> None:
         "info",
         "predict",
         "fool",
+        "read",
         "serve",
         "show",
         "report",

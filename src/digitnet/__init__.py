@@ -36,3 +36,14 @@ __all__ = [
     "load_pretrained",
     "save_network",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``digitnet.read_number`` (:func:`digitnet.numbers.read_number`), imported when first
+    used: it needs Pillow, which the core does not (so it is not in ``__all__`` either, and
+    its documentation is :mod:`digitnet.numbers`')."""
+    if name == "read_number":
+        from digitnet.numbers import read_number
+
+        return read_number
+    raise AttributeError(f"module 'digitnet' has no attribute {name!r}")

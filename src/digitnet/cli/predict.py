@@ -7,7 +7,9 @@ network (:mod:`digitnet.prediction`). One line per picture, the prediction's mes
     blank.png: no digit found: the picture is blank (too little contrast ...)
 
 A picture that cannot be read prints one sentence to stderr; the others are still answered and
-the exit code is 2 (0 when every picture could be read).
+the exit code is 2 (0 when every picture could be read). A picture that seems to hold several
+digits gets a note on stderr pointing to ``digitnet read``, which reads whole numbers (and
+``digits_found`` in the JSON says how many).
 """
 
 from __future__ import annotations
@@ -93,6 +95,27 @@ def save_input(pixels: np.ndarray, path: Path) -> None:
     image.save(path, format="PNG")
 
 
+def digits_in(source: Any) -> int:
+    """How many digits a picture seems to hold (the pieces of ink
+    :func:`~digitnet.preprocess.find_pieces` finds; 0 when it finds none)."""
+    from digitnet.preprocess import find_pieces
+
+    try:
+        found = find_pieces(source)
+    except ImageError:
+        return 0
+    return len(found.pieces) if found.reason is None else 0
+
+
+def several_note(name: str, count: int) -> str:
+    """What predict says about a picture that seems to hold several digits."""
+    shown = "-" if name == "stdin" else name
+    return (
+        f"digitnet: note: {name} seems to hold {count} digits; predict reads one of them. "
+        f"`digitnet read {shown}` reads the whole number."
+    )
+
+
 def text_line(name: str, prediction: Any) -> str:
     """The line printed for one picture: its name and the prediction's message."""
     return f"{name}: {prediction.message}"
@@ -113,6 +136,7 @@ def json_entry(name: str, prediction: Any, saved: Path | None) -> dict[str, Any]
         "probabilities": [round(p, 6) for p in prediction.probabilities],
         "input": str(saved) if saved is not None else None,
         "error": None,
+        "digits_found": 1,
     }
 
 
@@ -129,6 +153,7 @@ def error_entry(name: str, message: str) -> dict[str, Any]:
         "probabilities": [],
         "input": None,
         "error": message,
+        "digits_found": 0,
     }
 
 
@@ -152,9 +177,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     errors: dict[int, str] = {}
     prepared: dict[int, Prepared] = {}
+    found: dict[int, int] = {}
     for i, name in enumerate(images):
         try:
-            prepared[i] = prepare(read_source(name))
+            source = read_source(name)
+            prepared[i] = prepare(source)
+            found[i] = digits_in(source)
         except ImageError as exc:
             errors[i] = str(exc)
     readable = sorted(prepared)
@@ -186,8 +214,11 @@ def run(args: argparse.Namespace) -> int:
             entries.append(error_entry(label, errors[i]))
         elif args.json:
             entries.append(json_entry(label, predictions[i], saved.get(i)))
+            entries[-1]["digits_found"] = found[i]
         else:
             print(text_line(label, predictions[i]))
+            if found[i] > 1:
+                print(several_note(label, found[i]), file=sys.stderr)
     if args.json:
         print(json.dumps(entries, indent=2))
     return 2 if errors else 0

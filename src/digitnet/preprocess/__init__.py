@@ -15,11 +15,12 @@ saw such images, so a photo or a drawing must go through the same steps before i
 7. :func:`center_by_mass`     paste into 28x28 with the centre of mass where MNIST has it
 
 One module per step: ``loading`` (1), ``lighting`` (2, 3), ``ink`` (4, 5), ``geometry`` (6, 7),
-``rules`` (refusing pictures without a digit) and ``pipeline`` (all of them in order), with
+``rules`` (refusing pictures without a digit), ``pipeline`` (all of them in order) and
+``segment`` (a picture of several digits split into the ink of each), with
 ``images`` (the array types) and ``filters`` (window filters shared by 2 and 6). Each module
 holds, at its top, the measured constants of its step and where their numbers come from.
 Imports between them go one way, in this order: images, loading, filters, lighting, ink,
-geometry, rules, pipeline (a module imports only modules before it). Everything is
+geometry, rules, pipeline, segment (a module imports only modules before it). Everything is
 re-exported here, so ``from digitnet import preprocess as pp; pp.prepare(...)`` is the way in.
 
 :func:`prepare` (pipeline) runs all the steps and keeps every intermediate picture (a web page
@@ -100,7 +101,16 @@ from digitnet.preprocess.loading import (
     split_pil,
     to_grey,
 )
-from digitnet.preprocess.pipeline import WORK_SIZE, Prepared, Step, naive_input, prepare
+from digitnet.preprocess.pipeline import (
+    WORK_SIZE,
+    Ink,
+    Prepared,
+    Step,
+    clean_picture,
+    naive_input,
+    prepare,
+    prepare_crop,
+)
 from digitnet.preprocess.rules import (
     MAX_COVERAGE,
     MAX_LENGTH,
@@ -114,6 +124,15 @@ from digitnet.preprocess.rules import (
     check_shape,
     coverage,
     stroke_length,
+)
+from digitnet.preprocess.segment import (
+    MAX_DIGITS,
+    NUMBER_WORK_SIZE,
+    Piece,
+    Pieces,
+    cut_candidates,
+    find_pieces,
+    picture_size,
 )
 
 __all__ = [
@@ -200,8 +219,19 @@ __all__ = [
     "stroke_length",
     # pipeline
     "WORK_SIZE",
+    "Ink",
     "Prepared",
     "Step",
+    "clean_picture",
     "naive_input",
     "prepare",
+    "prepare_crop",
+    # segment
+    "MAX_DIGITS",
+    "NUMBER_WORK_SIZE",
+    "Piece",
+    "Pieces",
+    "cut_candidates",
+    "find_pieces",
+    "picture_size",
 ]

@@ -4,6 +4,7 @@ their bounding box."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,14 +198,18 @@ def keep_digit_parts(components: Components) -> NDArray[np.bool_]:
     return keep
 
 
-def clean_ink(image: FloatImage, noise: float = 0.0) -> Cleaned:
+def clean_ink(
+    image: FloatImage,
+    noise: float = 0.0,
+    keep: Callable[[Components], NDArray[np.bool_]] = keep_digit_parts,
+) -> Cleaned:
     """Threshold and denoise a white-on-black ``(h, w)`` image with pixel noise ``noise``.
 
     The contrast is stretched (noise floor -> 0, ink -> 1, see :func:`measure_ink`) and, if the
     noise is above ``NOISY`` times the contrast, smoothed with a 3x3 median filter; ink blobs
     are the 8-connected components of the pixels above 0.5, and only the digit's blobs (see
-    :func:`keep_digit_parts`) are kept, together with the faint anti-aliased pixels within two
-    pixels of them. Everything else becomes 0.
+    :func:`keep_digit_parts`, or the blobs ``keep`` chooses) are kept, together with the faint
+    anti-aliased pixels within two pixels of them. Everything else becomes 0.
     """
     levels = measure_ink(image)
     stretched = stretch_contrast(image, levels)
@@ -213,12 +218,12 @@ def clean_ink(image: FloatImage, noise: float = 0.0) -> Cleaned:
         stretched = np.asarray(smooth, dtype=np.float32)
     mask = stretched > 0.5
     components = label_components(mask)
-    keep = keep_digit_parts(components)
-    kept_mask = np.concatenate([[False], keep])[components.labels]
+    kept = keep(components)
+    kept_mask = np.concatenate([[False], kept])[components.labels]
     near = dilate_mask(kept_mask, 2)
     cleaned = np.where(near, stretched, np.float32(0.0)).astype(np.float32)
     big = int(np.sum(components.sizes >= max(4, SPECK_FRACTION * components.sizes.max(initial=0))))
-    return Cleaned(cleaned, levels, int(keep.sum()), big, int(components.sizes[keep].sum()))
+    return Cleaned(cleaned, levels, int(kept.sum()), big, int(components.sizes[kept].sum()))
 
 
 def find_digit_box(cleaned: FloatImage) -> tuple[int, int, int, int] | None:

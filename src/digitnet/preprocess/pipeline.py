@@ -3,9 +3,11 @@ every intermediate picture; :func:`naive_input` is what a network would see with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from digitnet.preprocess.geometry import (
     BOX_SIZE,
@@ -18,7 +20,7 @@ from digitnet.preprocess.geometry import (
     resize,
 )
 from digitnet.preprocess.images import FloatImage, ImageInput
-from digitnet.preprocess.ink import clean_ink, find_digit_box
+from digitnet.preprocess.ink import Cleaned, Components, clean_ink, find_digit_box, keep_digit_parts
 from digitnet.preprocess.lighting import (
     background_is_light,
     even_paper,
@@ -75,20 +77,26 @@ class Prepared:
         raise KeyError(name)
 
 
-def prepare(image: ImageInput) -> Prepared:
-    """Turn a picture (path, bytes, PIL image or array) into MNIST's 28x28 format.
+@dataclass
+class Ink:
+    """Steps 1 to 4 of a picture (see :func:`clean_picture`): the pictures shown so far
+    (``steps``), the ``cleaned`` ink and the pixel ``noise`` in the flattened image's units."""
 
-    Returns a :class:`Prepared` with the float32 ``(28, 28)`` pixels and every intermediate
-    picture. Raises ImageError when the picture cannot be read; a readable picture without a
-    digit gives ``found=False`` and a ``reason``.
-    """
+    steps: list[Step] = field(repr=False)
+    cleaned: Cleaned = field(repr=False)
+    noise: float
+
+
+def clean_picture(
+    image: ImageInput,
+    max_side: int = WORK_SIZE,
+    keep: Callable[[Components], NDArray[np.bool_]] = keep_digit_parts,
+) -> Ink:
+    """Steps 1 to 4: grey levels (longer side at most ``max_side``), lighting flattened, white
+    on black, ink cleaned keeping the blobs ``keep`` chooses (see :func:`clean_ink`). Raises
+    ImageError when the picture cannot be read."""
     steps: list[Step] = []
-    blank = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
-
-    def refuse(reason: str, box: tuple[int, int, int, int] | None = None) -> Prepared:
-        return Prepared(blank, steps, found=False, reason=reason, box=box)
-
-    grey = to_grey(image, max_side=WORK_SIZE)
+    grey = to_grey(image, max_side=max_side)
     h, w = grey.shape
     steps.append(Step("grey", "Grey levels", grey, f"{w}x{h} pixels"))
     # The small copy the two lighting steps look at, made once; even paper (a drawing) needs none.
@@ -108,8 +116,7 @@ def prepare(image: ImageInput) -> Prepared:
         )
     )
     noise = pixel_noise(grey) / (max(float(np.median(grey)), 0.05) if light else 1.0)
-    cleaned = clean_ink(bright, noise)
-    box = find_digit_box(cleaned.image)
+    cleaned = clean_ink(bright, noise, keep)
     steps.append(
         Step(
             "cleaned",
@@ -119,12 +126,19 @@ def prepare(image: ImageInput) -> Prepared:
             f"{cleaned.parts} part(s) kept of {cleaned.blobs} blob(s)",
         )
     )
-    reason = check_ink(cleaned, box, noise)
-    if reason is not None or box is None:
-        return refuse(reason or "there is no ink", box)
-    top, left, bottom, right = box
-    crop = cleaned.image[top:bottom, left:right]
-    steps.append(Step("box", "Cropped to the digit", crop, f"{right - left}x{bottom - top} box"))
+    return Ink(steps, cleaned, noise)
+
+
+def prepare_crop(
+    crop: FloatImage, steps: list[Step], box: tuple[int, int, int, int] | None = None
+) -> Prepared:
+    """Steps 5 to 7 for the ink of one digit, cropped from a cleaned picture (``box`` says
+    where it was): thickness adjusted, scaled into 20x20, centred by mass in 28x28. ``steps``
+    are the pictures before it (a copy gets the new ones). A crop whose shape is no digit's
+    is refused (see :func:`check_shape`)."""
+    steps = list(steps)
+    h, w = crop.shape
+    steps.append(Step("box", "Cropped to the digit", crop, f"{w}x{h} box"))
     thick, before, after = adjust_thickness(crop)
     fitted = fit_in_box(thick)
     note = f"stroke width {before:.1f} px"
@@ -133,7 +147,8 @@ def prepare(image: ImageInput) -> Prepared:
     steps.append(Step("fitted", f"Scaled into {BOX_SIZE}x{BOX_SIZE}", fitted, note))
     reason = check_shape(crop, fitted)
     if reason is not None:
-        return refuse(reason, box)
+        blank = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+        return Prepared(blank, steps, found=False, reason=reason, box=box)
     pixels = center_by_mass(fitted)
     row, col = center_of_mass(pixels)
     steps.append(
@@ -145,6 +160,23 @@ def prepare(image: ImageInput) -> Prepared:
         )
     )
     return Prepared(pixels, steps, found=True, reason=None, box=box)
+
+
+def prepare(image: ImageInput) -> Prepared:
+    """Turn a picture (path, bytes, PIL image or array) into MNIST's 28x28 format.
+
+    Returns a :class:`Prepared` with the float32 ``(28, 28)`` pixels and every intermediate
+    picture. Raises ImageError when the picture cannot be read; a readable picture without a
+    digit gives ``found=False`` and a ``reason``.
+    """
+    ink = clean_picture(image)
+    box = find_digit_box(ink.cleaned.image)
+    reason = check_ink(ink.cleaned, box, ink.noise)
+    if reason is not None or box is None:
+        blank = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+        return Prepared(blank, ink.steps, found=False, reason=reason or "there is no ink", box=box)
+    top, left, bottom, right = box
+    return prepare_crop(ink.cleaned.image[top:bottom, left:right], ink.steps, box)
 
 
 def naive_input(image: ImageInput) -> FloatImage:

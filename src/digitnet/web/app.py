@@ -47,6 +47,7 @@ from digitnet.web.routes import (
     examples,
     fallback,
     models,
+    numbers,
     page,
     predict,
     replay,
@@ -136,7 +137,18 @@ def create_app(
     app.add_middleware(WorkerHeader)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (page, models, predict, examples, runs, digits, teaching, beyond, replay):
+    for module in (
+        page,
+        models,
+        predict,
+        numbers,
+        examples,
+        runs,
+        digits,
+        teaching,
+        beyond,
+        replay,
+    ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     fallback.install(app)  # last: it answers the /api/... requests the routers leave
     return app

@@ -37,6 +37,7 @@ export const api = {
   layout: (name) => call("GET", `/api/models/${encodeURIComponent(name)}`),
   options: () => call("GET", "/api/options"),
   predict: (body) => call("POST", "/api/predict", body),
+  read: (body) => call("POST", "/api/read", body),
   neuron: (model, layer, index, input) =>
     call("POST", `/api/models/${encodeURIComponent(model)}/neurons/${layer}/${index}`,
       input ? { input } : {}),

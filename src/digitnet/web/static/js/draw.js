@@ -85,7 +85,7 @@ export class DrawPad {
     ctx.fillStyle = "#fff";
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
-    ctx.lineWidth = canvas.width / 13;
+    ctx.lineWidth = canvas.height / 13;
     for (const stroke of this.strokes) {
       const pts = stroke.points;
       if (pts.length === 1) {
@@ -107,18 +107,21 @@ export class DrawPad {
     }
   }
 
-  // The drawing as {width, height, pixels_b64}: SEND x SEND greys 0..255 (ink bright), one
+  // The drawing as {width, height, pixels_b64}: SEND x SEND greys 0..255 (ink bright; a wide
+  // pad sends SEND rows of as many more columns as it is wider), one
   // byte per pixel in base64 (docs/api.md): fewer bytes than a list of numbers, and far
   // quicker for the server to read.
   pixels() {
+    const width = Math.round((SEND * this.canvas.width) / this.canvas.height);
+    if (this.small.width !== width) this.small.width = width;
     const sctx = this.small.getContext("2d", { willReadFrequently: true });
     sctx.imageSmoothingEnabled = true;
     sctx.imageSmoothingQuality = "high";
-    sctx.drawImage(this.canvas, 0, 0, SEND, SEND);
-    const data = sctx.getImageData(0, 0, SEND, SEND).data;
-    const grey = new Uint8Array(SEND * SEND);
+    sctx.drawImage(this.canvas, 0, 0, width, SEND);
+    const data = sctx.getImageData(0, 0, width, SEND).data;
+    const grey = new Uint8Array(width * SEND);
     for (let i = 0; i < grey.length; i++) grey[i] = data[4 * i];
-    return { width: SEND, height: SEND, pixels_b64: base64(grey) };
+    return { width, height: SEND, pixels_b64: base64(grey) };
   }
 }
 

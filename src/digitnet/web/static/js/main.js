@@ -12,6 +12,7 @@ import { Learn } from "./learn.js";
 import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
 import { startTour } from "./tour.js";
 import { Teach } from "./teach.js";
+import { Numbers } from "./numbers.js";
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 60;
@@ -52,6 +53,7 @@ function schedulePredict(now = false) {
 
 async function predictNow() {
   if (!state.model) return;
+  if (numbers.takes()) return numbers.read(); // a photo, or several digits: /api/read
   if (inFlight) {
     pending = true;
     return;
@@ -345,9 +347,11 @@ function setView(view) {
 
 // ------------------------------------------------------------------ start
 const pad = new DrawPad($("pad"), (strokeEnded) => {
+  if (typeof numbers !== "undefined") numbers.drawing();
   if (state.source !== "draw") state.source = "draw";
   schedulePredict(strokeEnded);
 });
+const numbers = new Numbers({ pad, show, toast, state });
 const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
 const app = { refreshModels, useModel };
 const learn = new Learn(app);
@@ -403,7 +407,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron, teach, beyond, replay, forward, showTestDigit };
+window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron, teach, beyond, replay, forward, showTestDigit, numbers };
 
 async function start() {
   try {

@@ -1,0 +1,283 @@
+"""Reading whole numbers: every digit in a picture, each read by the network like a lone one.
+
+:func:`read_number` splits the picture's ink into digits (:mod:`digitnet.preprocess.segment`:
+blobs, merged where they belong together, in lines, left to right), cuts the pieces that look
+like several touching digits where the network reads the halves most confidently, prepares
+each digit like MNIST (the single digit's steps 5 to 7,
+:func:`~digitnet.preprocess.pipeline.prepare_crop`) and reads it with the one prediction path
+(:mod:`digitnet.prediction`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digitnet.prediction import Prediction, percent, predict_prepared
+from digitnet.preprocess import (
+    FloatImage,
+    ImageInput,
+    Piece,
+    Prepared,
+    Step,
+    check_ink,
+    cut_candidates,
+    find_digit_box,
+    find_pieces,
+    picture_size,
+    prepare_crop,
+)
+
+if TYPE_CHECKING:
+    from digitnet.network import Network
+
+#: The writer's typical digit width is the TYPICAL_PERCENTILE percentile (the median) of the
+#: widths of the pieces between NARROW and 1 times their line's height (see
+#: :func:`typical_width`); with none, it is TYPICAL_WIDTH times the height (the median of the
+#: synthetic pen digits: 0.64; of the USPS scans: 0.78). (The 75th percentile, with lower
+#: WIDE and CUT_COST, read the pen digits better and the USPS scans worse.)
+NARROW = 0.35
+TYPICAL_WIDTH = 0.7
+TYPICAL_PERCENTILE = 50.0
+#: A piece at least this many times as wide as the typical digit may be several touching
+#: digits: the cuts of :func:`~digitnet.preprocess.segment.cut_candidates` are tried.
+TRY_CUT = 1.0
+#: A piece read as one digit loses WIDE_PENALTY log-probability per line height of width
+#: beyond WIDE times the typical digit's ...
+WIDE = 1.45
+WIDE_PENALTY = 3.0
+#: ... and each cut costs this much, so that a cut must make both halves clearly better.
+CUT_COST = 0.6
+#: ... and more when the piece is narrower than NARROW_CUT typical digits: NARROW_CUT_PENALTY
+#: per typical digit width it lacks (two digits that touch are seldom that narrow).
+NARROW_CUT = 1.3
+NARROW_CUT_PENALTY = 3.0
+#: The log-probability given to a piece that is no digit's shape (refused by the rules).
+REFUSED_SCORE = -8.0
+#: At most this many digits are looked for in one piece of ink.
+MAX_CUT_DEPTH = 4
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass
+class NumberDigit:
+    """One digit of a number: the network's ``prediction`` (with the prepared 28x28 input and
+    every step), its ``box`` (x0, y0, x1, y1) in the picture's pixels (x1, y1 exclusive), and
+    its ``line`` (0 = top)."""
+
+    prediction: Prediction = field(repr=False)
+    box: tuple[int, int, int, int]
+    line: int
+
+    @property
+    def digit(self) -> int | None:
+        """The digit read, or None when its ink is no digit's shape."""
+        return self.prediction.digit
+
+    @property
+    def probability(self) -> float:
+        """The network's probability for it (0 for ink that is no digit)."""
+        return self.prediction.probability
+
+    @property
+    def pixels(self) -> FloatImage:
+        """The 28x28 image the network saw."""
+        return self.prediction.prepared.pixels
+
+
+@dataclass
+class NumberReading:
+    """What :func:`read_number` read: the ``number`` as text (``?`` for ink that is no digit,
+    lines separated by a space), its ``digits`` in reading order, the ``steps`` of the whole
+    picture (grey to the split into digits), the picture's ``size`` (width, height) and its
+    ``scale`` (picture pixels per pixel of the steps' pictures). ``found`` is False when the
+    picture holds no digit, and ``reason`` then says why."""
+
+    number: str
+    digits: list[NumberDigit]
+    steps: list[Step] = field(repr=False)
+    size: tuple[int, int]
+    scale: float
+    found: bool = True
+    reason: str | None = None
+
+    @property
+    def inputs(self) -> NDArray[np.float32]:
+        """The prepared inputs, float32 ``(n, 28, 28)``."""
+        if not self.digits:
+            return np.zeros((0, 28, 28), np.float32)
+        return np.stack([d.pixels for d in self.digits]).astype(np.float32)
+
+    @property
+    def message(self) -> str:
+        """One line: the number and each digit's probability, or why there is none."""
+        if not self.found:
+            return f"no digit found: {self.reason}"
+        each = ", ".join(
+            f"{'?' if d.digit is None else d.digit} {percent(d.probability)}" for d in self.digits
+        )
+        return f"{self.number}  ({each})"
+
+
+@dataclass
+class Choice:
+    """The best reading of a piece: its digits' pieces and prepared inputs, and its score."""
+
+    pieces: list[Piece]
+    prepared: list[Prepared]
+    predictions: list[Prediction]
+    score: float
+
+
+Key = tuple[Box, tuple[int, ...]]
+
+
+class Reader:
+    """Chooses, piece by piece, between reading it as one digit and cutting it (see
+    :func:`read_number`). :meth:`explore` prepares every piece and half that may be a digit,
+    :meth:`read` reads them all with one forward pass, :meth:`best` chooses."""
+
+    def __init__(
+        self,
+        net: Network,
+        steps: list[Step],
+        cleaned: FloatImage,
+        labels: NDArray[np.int32],
+        pieces: list[Piece],
+    ) -> None:
+        self.net = net
+        self.width = typical_width(pieces)
+        self.steps = steps
+        self.cleaned = cleaned
+        self.labels = labels
+        self.pieces: dict[Key, tuple[Piece, Prepared]] = {}
+        self.cuts: dict[Key, list[tuple[Key, Key]]] = {}
+        self.predictions: dict[Key, Prediction] = {}
+        self.chosen: dict[Key, Choice] = {}
+
+    def explore(self, piece: Piece, depth: int = 0) -> Key:
+        """Prepare ``piece`` and, when it is wide enough to be several digits, the halves of
+        each way to cut it (to ``MAX_CUT_DEPTH`` cuts deep)."""
+        key = (piece.box, piece.parts)
+        if key in self.pieces:
+            return key
+        self.pieces[key] = (piece, prepare_crop(piece.image, self.steps, piece.box))
+        self.cuts[key] = []
+        width = piece.box[3] - piece.box[1]
+        if depth < MAX_CUT_DEPTH and width >= TRY_CUT * self.width:
+            for left, right in cut_candidates(piece, self.cleaned, self.labels, self.width):
+                pair = (self.explore(left, depth + 1), self.explore(right, depth + 1))
+                self.cuts[key].append(pair)
+        return key
+
+    def read(self) -> None:
+        """Read every piece explored, in one batched forward pass."""
+        keys = list(self.pieces)
+        answers = predict_prepared(self.net, [self.pieces[k][1] for k in keys])
+        self.predictions = dict(zip(keys, answers, strict=True))
+
+    def as_one(self, key: Key) -> Choice:
+        """The piece read as one digit, scored by its log-probability less the penalties."""
+        piece, prepared = self.pieces[key]
+        prediction = self.predictions[key]
+        if not prepared.found:
+            score = REFUSED_SCORE
+        else:
+            width = piece.box[3] - piece.box[1]
+            score = math.log(max(prediction.probability, 1e-6))
+            score -= WIDE_PENALTY * max(0.0, width - WIDE * self.width) / max(piece.height, 1)
+        return Choice([piece], [prepared], [prediction], score)
+
+    def best(self, key: Key) -> Choice:
+        """The best reading of a piece: as one digit, or cut in two, each half read best."""
+        if key in self.chosen:
+            return self.chosen[key]
+        best = self.as_one(key)
+        piece = self.pieces[key][0]
+        narrow = max(0.0, NARROW_CUT - (piece.box[3] - piece.box[1]) / self.width)
+        for left, right in self.cuts[key]:
+            a, b = self.best(left), self.best(right)
+            score = a.score + b.score - CUT_COST - NARROW_CUT_PENALTY * narrow
+            if score > best.score:
+                best = Choice(
+                    a.pieces + b.pieces,
+                    a.prepared + b.prepared,
+                    a.predictions + b.predictions,
+                    score,
+                )
+        self.chosen[key] = best
+        return best
+
+
+def typical_width(pieces: list[Piece]) -> float:
+    """How wide this writer's digits are, in pixels: the median width of the pieces that are
+    likely one digit each (between ``NARROW`` and ``WIDE`` times their line's height: not a 1,
+    not several digits touching), else ``TYPICAL_WIDTH`` times the height."""
+    widths = []
+    for piece in pieces:
+        width, height = piece.box[3] - piece.box[1], max(piece.height, 1)
+        if NARROW * height <= width <= height:
+            widths.append(width)
+    if widths:
+        return float(np.percentile(widths, TYPICAL_PERCENTILE))
+    return TYPICAL_WIDTH * max((p.height for p in pieces), default=1)
+
+
+def no_number(steps: list[Step], size: tuple[int, int], scale: float, reason: str) -> NumberReading:
+    """The reading of a picture that holds no number."""
+    return NumberReading("", [], steps, size, scale, found=False, reason=reason)
+
+
+def read_number(image: ImageInput, net: Network) -> NumberReading:
+    """Read every digit in a picture (path, bytes, PIL image or array) with ``net``.
+
+    Returns a :class:`NumberReading`: the number as text and, for each digit, the network's
+    :class:`~digitnet.prediction.Prediction` (its prepared 28x28 input and steps inside) and
+    its box in the picture. Raises ImageError when the picture cannot be read; a picture
+    without a digit (blank, noise, more than ``MAX_DIGITS`` marks) gives ``found=False`` and
+    a ``reason``.
+    """
+    found = find_pieces(image)
+    grey = found.steps[0].image
+    size = picture_size(image) or (grey.shape[1], grey.shape[0])
+    scale = size[0] / grey.shape[1]
+    cleaned = found.ink.cleaned
+    # The single digit's rules for blank pictures and noise hold for numbers too (all but
+    # the count of blobs: a number has many).
+    refusal = check_ink(
+        type(cleaned)(cleaned.image, cleaned.levels, cleaned.parts, 0, cleaned.ink_pixels),
+        find_digit_box(cleaned.image),
+        found.ink.noise,
+    )
+    reason = refusal or found.reason
+    if reason is not None:
+        return no_number(found.steps, size, scale, reason)
+    reader = Reader(net, found.steps, cleaned.image, found.labels, found.pieces)
+    keys = [reader.explore(piece) for piece in found.pieces]
+    reader.read()
+    digits: list[NumberDigit] = []
+    for key in keys:
+        choice = reader.best(key)
+        for part, prediction in zip(choice.pieces, choice.predictions, strict=True):
+            top, left, bottom, right = part.box
+            box = (
+                math.floor(left * scale),
+                math.floor(top * scale),
+                min(size[0], math.ceil(right * scale)),
+                min(size[1], math.ceil(bottom * scale)),
+            )
+            digits.append(NumberDigit(prediction, box, part.line))
+    if not digits or all(d.digit is None for d in digits):
+        first = digits[0].prediction.prepared.reason if digits else None
+        return no_number(found.steps, size, scale, first or "there is no digit")
+    text = ""
+    for i, d in enumerate(digits):
+        if i and d.line != digits[i - 1].line:
+            text += " "
+        text += "?" if d.digit is None else str(d.digit)
+    return NumberReading(text, digits, found.steps, size, scale)
