@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import running_server
+from test_browser_tour import unexplained
 from test_web_browser import LAPTOP, Watcher, draw, draw_one, shot
 
 pytestmark = pytest.mark.browser
@@ -77,6 +78,7 @@ def test_fooling_a_test_seven_into_a_three(app_page: Page, watcher: Watcher) -> 
     expect(result).to_contain_text("you still read a 7")
     assert ink(page, "#fool-change") > 100  # the change is shown, as a picture
     assert ink(page, "#fool-fooled") > 50
+    assert unexplained(page) == []  # every control and number explains itself
     shot(page, "beyond-fool")
     # Fed through the network on the stage, the fooled digit is read as a 3 (still a 7).
     page.click("#fool-show")
@@ -109,6 +111,7 @@ def test_the_maps_marker_moves_while_drawing(app_page: Page) -> None:
     )
     after = [page.get_attribute(f"#map-{k}", "data-marker") for k in range(4)]
     assert sum(a != b for a, b in zip(before, after, strict=True)) >= 3
+    assert unexplained(page) == []  # every control and number explains itself
     shot(page, "beyond-maps")
     # A click on the map shows the test digit there.
     page.click("#map-3", position={"x": 90, "y": 90})
@@ -147,6 +150,7 @@ def test_the_epoch_slider_replays_the_weights_and_the_answer(app_page: Page) -> 
     assert all(a != b for a, b in zip(first_weights, last_weights, strict=True))
     slider.fill("2")
     expect(answer).to_contain_text("At epoch 2")
+    assert unexplained(page) == []  # every control and number explains itself
     shot(page, "beyond-replay")
     # A shipped model has no snapshots: one sentence instead of a slider.
     page.select_option("#model-select", "video")

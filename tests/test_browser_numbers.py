@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from digitnet import synthetic_numbers as sn
+from test_browser_tour import unexplained
 from test_web_browser import (  # noqa: F401
     Watcher,
     app_page,
@@ -66,6 +67,7 @@ def test_write_a_number_and_look_at_its_middle_digit(app_page: Page) -> None:
     click_neuron(page, 1, 3)
     formula = page.locator("#neuron-panel [data-testid=formula]")
     expect(formula).to_contain_text(f"{seen[2][3]:.3f}".replace("-", "\u2212"))
+    assert unexplained(page) == []  # every control and number explains itself
     shot(page, "numbers")
     # Back to one digit: the square pad, no number.
     page.locator("#neuron-close").click()
