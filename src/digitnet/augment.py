@@ -30,6 +30,8 @@ CENTRE = (SIZE - 1) / 2  # 13.5: the middle of the 28x28 grid
 PAD = 2  # zero border around each image, so that every bilinear read stays inside
 _PADDED = SIZE + 2 * PAD  # 32
 _BLOCK = 128  # images warped at a time
+# Where each image of a block starts in the flat padded block (float32: exact below 2**24).
+_IMAGE_STARTS = np.arange(_BLOCK, dtype=np.float32) * np.float32(_PADDED * _PADDED)
 _GRID = 4  # the elastic field is smooth noise on a 4x4 grid of control points
 
 
@@ -154,6 +156,22 @@ class Distortion:
         values = (angle, scale, shift_x, shift_y, stroke)
         return cls(*(np.full(n, value, dtype=np.float32) for value in values))
 
+    @classmethod
+    def join(cls, parts: list[Distortion]) -> Distortion:
+        """The distortions of several batches, one after another, as one batch's."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def joined(name: str) -> NDArray[np.float32]:
+            return np.concatenate([getattr(p, name) for p in parts])
+
+        fields_ = [p.displacement for p in parts if p.displacement is not None]
+        field = np.concatenate(fields_) if len(fields_) == len(parts) else None
+        return cls(
+            joined("angle"), joined("scale"), joined("shift_x"), joined("shift_y"),
+            joined("stroke"), field,
+        )  # fmt: skip
+
     def part(self, images: slice) -> Distortion:
         """The distortions of some of the images."""
         field = None if self.displacement is None else self.displacement[images]
@@ -230,13 +248,13 @@ def _warp(x: NDArray[np.float32], d: Distortion) -> NDArray[np.float32]:
     # Points outside the image are clamped into the zero border, so they read as black.
     np.clip(points, 0, _PADDED - 2, out=points)
     corner = np.floor(points)  # the pixel up and to the left of each point
-    fraction = points - corner  # how far right of / below that pixel, 0..1
+    fraction = np.subtract(points, corner, out=points)  # how far right of / below it, 0..1
     fx, fy = fraction[:, 0], fraction[:, 1]
-    index = corner[:, 1].astype(np.int32)
-    index *= _PADDED
-    index += corner[:, 0].astype(np.int32)
-    index += (np.arange(n, dtype=np.int32) * _PADDED * _PADDED)[:, None, None]
-    index = index.astype(np.intp)
+    # Its place in the flat padded batch: whole numbers below 2**24, exact in float32.
+    place = corner[:, 1] * np.float32(_PADDED)
+    place += corner[:, 0]
+    place += _IMAGE_STARTS[:n, None, None]
+    index = place.astype(np.intp)
 
     # The four pixels around each point: the same index into the flat padded batch, shifted
     # by one pixel to the right, one row down, or both.

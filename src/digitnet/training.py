@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from digitnet.activations import Array, softmax
-from digitnet.augment import augment_batch, augmentation_for
+from digitnet.augment import augmentation_for
+from digitnet.batches import BatchMaker
 from digitnet.checkpoint import TrainingState, write_checkpoint
 from digitnet.costs import Cost, get_cost
 from digitnet.errors import DigitnetError
@@ -142,6 +143,7 @@ def train(
     with (
         threadpool_limits(limits=threads, user_api="blas"),
         np.errstate(over="ignore", invalid="ignore"),
+        epoch.batches(recipe.epochs - done),
     ):
         for e in range(done, recipe.epochs):
             number = len(history) + 1
@@ -278,6 +280,7 @@ class Epoch:
         self.teacher, self.on_batch, self.stop = teacher, on_batch, stop
         self.augment = augmentation_for(recipe.augment)
         self.rng = np.random.default_rng(recipe.seed)
+        self.maker: BatchMaker | None = None
         self.cost = get_cost(recipe.cost)
         self.optimizer = make_optimizer(recipe.optimizer, recipe.momentum)
 
@@ -291,6 +294,13 @@ class Epoch:
             ) from None
         self.optimizer.load_state(state.optimizer, state.optimizer_numbers)
 
+    def batches(self, epochs: int) -> BatchMaker:
+        """Start preparing the next ``epochs`` epochs' mini-batches on another thread (it
+        draws from :attr:`rng` from now on); close what it returns when training ends."""
+        r = self.recipe
+        self.maker = BatchMaker(self.x_train, r.batch_size, self.rng, self.augment, epochs)
+        return self.maker
+
     def state(
         self, epochs_done: int, best: BestEpoch, previous: TrainingState | None
     ) -> TrainingState:
@@ -299,7 +309,7 @@ class Epoch:
         params = best.params
         return TrainingState(
             epochs_done=epochs_done,
-            rng=dict(self.rng.bit_generator.state),
+            rng=dict(self.rng.bit_generator.state if self.maker is None else self.maker.rng_state),
             optimizer=arrays,
             optimizer_numbers=numbers,
             best_accuracy=best.accuracy,
@@ -315,28 +325,31 @@ class Epoch:
         lr = learning_rate_at(
             index, r.learning_rate, r.schedule, r.epochs, r.step_every, r.step_factor
         )
-        net, x_train, targets, rng = self.net, self.x_train, self.targets, self.rng
-        augment, teacher, on_batch, stop = self.augment, self.teacher, self.on_batch, self.stop
+        net, targets, maker = self.net, self.targets, self.maker
+        teacher, on_batch, stop = self.teacher, self.on_batch, self.stop
         cost, optimizer, decay = self.cost, self.optimizer, r.weight_decay
-        n, batch_size = len(x_train), r.batch_size
+        if maker is None:
+            raise RuntimeError("Epoch.run needs Epoch.batches first")
+        n, batch_size = len(self.x_train), r.batch_size
         report_every = max(1, 2000 // batch_size)
-        order = rng.permutation(n)
         started = time.perf_counter()
-        loss_sum, seen = 0.0, 0
-        for k, start in enumerate(range(0, n, batch_size)):
-            idx = order[start : start + batch_size]
-            x = x_train[idx]
-            if augment is not None:
-                x = augment_batch(x, rng, augment)
-            wanted = targets[idx]
-            if teacher is not None:
-                wanted = distilled_targets(teacher, x, wanted, r)
-            loss_sum += update_mini_batch(net, x, wanted, cost, optimizer, lr, decay) * len(idx)
-            seen += len(idx)
-            if on_batch is not None and (k % report_every == 0 or seen == n):
-                on_batch(number, seen, loss_sum / seen)
-            if stop is not None and stop.is_set():
-                break
+        loss_sum, seen, k = 0.0, 0, 0
+        for chunk in maker.epoch():
+            for start in range(0, len(chunk.rows), batch_size):
+                x = chunk.images[start : start + batch_size]
+                wanted = targets[chunk.rows[start : start + batch_size]]
+                if teacher is not None:
+                    wanted = distilled_targets(teacher, x, wanted, r)
+                loss_sum += update_mini_batch(net, x, wanted, cost, optimizer, lr, decay) * len(x)
+                seen += len(x)
+                if on_batch is not None and (k % report_every == 0 or seen == n):
+                    on_batch(number, seen, loss_sum / seen)
+                k += 1
+                if stop is not None and stop.is_set():
+                    break
+            else:
+                continue
+            break
         return loss_sum / max(seen, 1), seen, time.perf_counter() - started, lr
 
 
