@@ -262,20 +262,28 @@ class Network:
         a = self.as_input(x)
         return self._backprop(a, self.as_target(y, len(a)), cost_fn)
 
-    def _backprop(self, x: Array, target: Array, cost: Cost) -> Gradients:
-        """:meth:`backprop` for validated float32 inputs and one-hot targets."""
+    def _backprop(
+        self, x: Array, target: Array, cost: Cost, out: Gradients | None = None
+    ) -> Gradients:
+        """:meth:`backprop` for validated float32 inputs and one-hot targets; with ``out``,
+        the gradients are written into its arrays (of the parameters' shapes) and returned
+        in them."""
         fp = self._feedforward(x)
         output = self.activation_of(self.num_layers - 1)
         delta = cost.delta(fp.weighted_sums[-1], fp.output, target, output)
         n = len(self.weights)
-        grad_w: list[Array] = [delta] * n
-        grad_b: list[Array] = [delta] * n
+        grad_w: list[Array] = [delta] * n if out is None else out.weights
+        grad_b: list[Array] = [delta] * n if out is None else out.biases
         # Backprop is linear in delta: dividing the output error by the batch size once
         # makes every gradient below the batch mean.
-        delta = delta * DTYPE(1.0 / len(target))
+        delta *= DTYPE(1.0 / len(target))
         for i in range(n - 1, -1, -1):
-            grad_w[i] = delta.T @ fp.activations[i]
-            grad_b[i] = delta.sum(axis=0)
+            if out is None:
+                grad_w[i] = delta.T @ fp.activations[i]
+                grad_b[i] = delta.sum(axis=0)
+            else:
+                np.matmul(delta.T, fp.activations[i], out=grad_w[i])
+                np.sum(delta, axis=0, out=grad_b[i])
             if i > 0:
                 grad_a = delta @ self.weights[i]
                 delta = self.activation_of(i).backward(

@@ -27,6 +27,7 @@ from digitnet.costs import Cost, get_cost
 from digitnet.errors import DigitnetError
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import Optimizer, learning_rate_at, make_optimizer
+from digitnet.parameters import FlatParameters
 from digitnet.recipe import Recipe
 
 # Multiply-adds of one mini-batch's forward pass below which one BLAS thread is fastest:
@@ -283,6 +284,8 @@ class Epoch:
         self.maker: BatchMaker | None = None
         self.cost = get_cost(recipe.cost)
         self.optimizer = make_optimizer(recipe.optimizer, recipe.momentum)
+        # The parameters as views of one array: the optimizer steps over it in one go.
+        self.flat = FlatParameters(net)
 
     def resume(self, state: TrainingState) -> None:
         """Continue with a checkpoint's random generator and optimizer memory."""
@@ -292,7 +295,11 @@ class Epoch:
             raise DigitnetError(
                 f"the checkpoint's random generator state is not valid ({exc})"
             ) from None
-        self.optimizer.load_state(state.optimizer, state.optimizer_numbers)
+        try:
+            arrays = self.flat.joined(state.optimizer)
+        except ValueError as exc:
+            raise DigitnetError(f"the checkpoint's optimizer state is not valid ({exc})") from None
+        self.optimizer.load_state(arrays, state.optimizer_numbers)
 
     def batches(self, epochs: int) -> BatchMaker:
         """Start preparing the next ``epochs`` epochs' mini-batches on another thread (it
@@ -306,6 +313,7 @@ class Epoch:
     ) -> TrainingState:
         """Where the run stands now (copies), for a checkpoint."""
         arrays, numbers = self.optimizer.state()
+        arrays = self.flat.per_layer(arrays)
         params = best.params
         return TrainingState(
             epochs_done=epochs_done,
@@ -327,7 +335,8 @@ class Epoch:
         )
         net, targets, maker = self.net, self.targets, self.maker
         teacher, on_batch, stop = self.teacher, self.on_batch, self.stop
-        cost, optimizer, decay = self.cost, self.optimizer, r.weight_decay
+        cost, optimizer, decay, flat = self.cost, self.optimizer, r.weight_decay, self.flat
+        flat.hold()
         if maker is None:
             raise RuntimeError("Epoch.run needs Epoch.batches first")
         n, batch_size = len(self.x_train), r.batch_size
@@ -340,7 +349,8 @@ class Epoch:
                 wanted = targets[chunk.rows[start : start + batch_size]]
                 if teacher is not None:
                     wanted = distilled_targets(teacher, x, wanted, r)
-                loss_sum += update_mini_batch(net, x, wanted, cost, optimizer, lr, decay) * len(x)
+                loss = update_mini_batch(net, x, wanted, cost, optimizer, lr, decay, flat)
+                loss_sum += loss * len(x)
                 seen += len(x)
                 if on_batch is not None and (k % report_every == 0 or seen == n):
                     on_batch(number, seen, loss_sum / seen)
@@ -361,16 +371,22 @@ def update_mini_batch(
     optimizer: Optimizer,
     learning_rate: float,
     weight_decay: float = 0.0,
+    flat: FlatParameters | None = None,
 ) -> float:
     """One step of gradient descent on one mini-batch: backpropagation gives the gradient
     of the cost (plus ``weight_decay`` times the weights, L2), the optimizer steps downhill.
-    Returns the mini-batch's cost before the step."""
-    grads = net._backprop(x, wanted, cost)
+    Returns the mini-batch's cost before the step. With ``flat`` (the network's parameters
+    as views of one array, see :mod:`digitnet.parameters`) the optimizer steps over that one
+    array; the numbers are the same."""
+    grads = net._backprop(x, wanted, cost, None if flat is None else flat.grads)
     if weight_decay:
         decay = DTYPE(weight_decay)
         for g, w in zip(grads.weights, net.weights, strict=True):
             g += decay * w
-    optimizer.step(net.weights + net.biases, grads.weights + grads.biases, learning_rate)
+    if flat is None:
+        optimizer.step(net.weights + net.biases, grads.weights + grads.biases, learning_rate)
+    else:
+        optimizer.step([flat.values], [flat.gradient], learning_rate)
     return grads.cost
 
 
