@@ -16,6 +16,7 @@ all images of a batch are computed at once with numpy; nothing loops over images
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
@@ -131,7 +132,9 @@ class Distortion:
     (above 1 enlarges), ``shift_x``/``shift_y`` in pixels (positive moves right/down),
     ``stroke`` in -1..1 (positive blends that much of a grey dilation in, making strokes
     bolder; negative an erosion, making them thinner), ``displacement`` an optional
-    (n, 2, 28, 28) field of (dx, dy) added to where each output pixel reads the input.
+    (n, 2, 28, 28) field of (dx, dy) added to where each output pixel reads the input, or
+    ``control`` its (n, 2, 4, 4) values at the control points, spread over the pixels only
+    when the distortion is applied (50 times less to keep, e.g. for a whole epoch).
     """
 
     angle: NDArray[np.float32]
@@ -140,6 +143,7 @@ class Distortion:
     shift_y: NDArray[np.float32]
     stroke: NDArray[np.float32]
     displacement: NDArray[np.float32] | None = None
+    control: NDArray[np.float32] | None = None
 
     @classmethod
     def same(
@@ -165,23 +169,37 @@ class Distortion:
         def joined(name: str) -> NDArray[np.float32]:
             return np.concatenate([getattr(p, name) for p in parts])
 
-        fields_ = [p.displacement for p in parts if p.displacement is not None]
-        field = np.concatenate(fields_) if len(fields_) == len(parts) else None
+        def optional(name: str) -> NDArray[np.float32] | None:
+            arrays = [getattr(p, name) for p in parts if getattr(p, name) is not None]
+            return np.concatenate(arrays) if len(arrays) == len(parts) else None
+
         return cls(
             joined("angle"), joined("scale"), joined("shift_x"), joined("shift_y"),
-            joined("stroke"), field,
+            joined("stroke"), optional("displacement"), optional("control"),
         )  # fmt: skip
+
+    def spread(self) -> Distortion:
+        """This distortion with an elastic field kept as control points spread over the
+        pixels. Spread a batch's as one (NumPy's stacked products may round differently for
+        another number of images), so that the pixels are the same bit for bit."""
+        if self.control is None:
+            return self
+        return dataclasses.replace(self, displacement=_spread(self.control), control=None)
 
     def part(self, images: slice) -> Distortion:
         """The distortions of some of the images."""
         field = None if self.displacement is None else self.displacement[images]
+        control = None if self.control is None else self.control[images]
         arrays = (self.angle, self.scale, self.shift_x, self.shift_y, self.stroke)
         angle, scale, shift_x, shift_y, stroke = (values[images] for values in arrays)
-        return Distortion(angle, scale, shift_x, shift_y, stroke, field)
+        return Distortion(angle, scale, shift_x, shift_y, stroke, field, control)
 
 
-def sample_distortion(n: int, rng: np.random.Generator, aug: Augmentation) -> Distortion:
-    """A random distortion for each of n images, every parameter uniform within ``aug``'s limits."""
+def sample_distortion(
+    n: int, rng: np.random.Generator, aug: Augmentation, *, spread: bool = True
+) -> Distortion:
+    """A random distortion for each of n images, every parameter uniform within ``aug``'s limits.
+    ``spread=False`` keeps an elastic field as its control points (see :class:`Distortion`)."""
     angle = rng.uniform(-aug.rotate, aug.rotate, n)
     scale = 1.0 + rng.uniform(-aug.scale, aug.scale, n)
     shift_x = rng.uniform(-aug.shift, aug.shift, n)
@@ -193,11 +211,12 @@ def sample_distortion(n: int, rng: np.random.Generator, aug: Augmentation) -> Di
         amount = rng.uniform(0.3, 0.8, n) * rng.choice([-1.0, 1.0], n)
         stroke = np.where(chosen, amount, 0.0)
     displacement: NDArray[np.float32] | None = None
+    control: NDArray[np.float32] | None = None
     if aug.elastic > 0:
         # Random displacements at 4x4 control points, spread smoothly over the 28x28 pixels.
-        # The weights of each pixel sum to 1, so no pixel moves further than aug.elastic.
         control = rng.uniform(-aug.elastic, aug.elastic, (n, 2, _GRID, _GRID)).astype(np.float32)
-        displacement = (_SMOOTH @ control @ _SMOOTH.T).astype(np.float32, copy=False)
+        if spread:
+            displacement, control = _spread(control), None
     return Distortion(
         angle.astype(np.float32),
         scale.astype(np.float32),
@@ -205,7 +224,14 @@ def sample_distortion(n: int, rng: np.random.Generator, aug: Augmentation) -> Di
         shift_y.astype(np.float32),
         stroke.astype(np.float32),
         displacement,
+        control,
     )
+
+
+def _spread(control: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(n, 2, 28, 28) displacements from their values at the 4x4 control points. The weights
+    of each pixel sum to 1, so no pixel moves further than the largest control value."""
+    return (_SMOOTH @ control @ _SMOOTH.T).astype(np.float32, copy=False)
 
 
 def augment_batch(
@@ -307,6 +333,8 @@ def _source_points(d: Distortion, n: int) -> NDArray[np.float32]:
     points = (affine.reshape(2 * n, 3) @ _PIXELS).reshape(n, 2, SIZE, SIZE)
     if d.displacement is not None:
         points += d.displacement
+    elif d.control is not None:
+        points += _spread(d.control)
     return points
 
 
