@@ -175,7 +175,7 @@ class Distortion:
 
         return cls(
             joined("angle"), joined("scale"), joined("shift_x"), joined("shift_y"),
-            joined("stroke"), optional("displacement"), optional("control"),
+            joined("stroke"), displacement=optional("displacement"), control=optional("control"),
         )  # fmt: skip
 
     def spread(self) -> Distortion:
@@ -192,7 +192,9 @@ class Distortion:
         control = None if self.control is None else self.control[images]
         arrays = (self.angle, self.scale, self.shift_x, self.shift_y, self.stroke)
         angle, scale, shift_x, shift_y, stroke = (values[images] for values in arrays)
-        return Distortion(angle, scale, shift_x, shift_y, stroke, field, control)
+        return Distortion(
+            angle, scale, shift_x, shift_y, stroke, displacement=field, control=control
+        )
 
 
 def sample_distortion(
@@ -223,8 +225,8 @@ def sample_distortion(
         shift_x.astype(np.float32),
         shift_y.astype(np.float32),
         stroke.astype(np.float32),
-        displacement,
-        control,
+        displacement=displacement,
+        control=control,
     )
 
 
