@@ -16,6 +16,7 @@ all images of a batch are computed at once with numpy; nothing loops over images
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
@@ -30,6 +31,8 @@ CENTRE = (SIZE - 1) / 2  # 13.5: the middle of the 28x28 grid
 PAD = 2  # zero border around each image, so that every bilinear read stays inside
 _PADDED = SIZE + 2 * PAD  # 32
 _BLOCK = 128  # images warped at a time
+# Where each image of a block starts in the flat padded block (float32: exact below 2**24).
+_IMAGE_STARTS = np.arange(_BLOCK, dtype=np.float32) * np.float32(_PADDED * _PADDED)
 _GRID = 4  # the elastic field is smooth noise on a 4x4 grid of control points
 
 
@@ -129,7 +132,9 @@ class Distortion:
     (above 1 enlarges), ``shift_x``/``shift_y`` in pixels (positive moves right/down),
     ``stroke`` in -1..1 (positive blends that much of a grey dilation in, making strokes
     bolder; negative an erosion, making them thinner), ``displacement`` an optional
-    (n, 2, 28, 28) field of (dx, dy) added to where each output pixel reads the input.
+    (n, 2, 28, 28) field of (dx, dy) added to where each output pixel reads the input, or
+    ``control`` its (n, 2, 4, 4) values at the control points, spread over the pixels only
+    when the distortion is applied (50 times less to keep, e.g. for a whole epoch).
     """
 
     angle: NDArray[np.float32]
@@ -138,6 +143,7 @@ class Distortion:
     shift_y: NDArray[np.float32]
     stroke: NDArray[np.float32]
     displacement: NDArray[np.float32] | None = None
+    control: NDArray[np.float32] | None = None
 
     @classmethod
     def same(
@@ -154,16 +160,48 @@ class Distortion:
         values = (angle, scale, shift_x, shift_y, stroke)
         return cls(*(np.full(n, value, dtype=np.float32) for value in values))
 
+    @classmethod
+    def join(cls, parts: list[Distortion]) -> Distortion:
+        """The distortions of several batches, one after another, as one batch's."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def joined(name: str) -> NDArray[np.float32]:
+            return np.concatenate([getattr(p, name) for p in parts])
+
+        def optional(name: str) -> NDArray[np.float32] | None:
+            arrays = [getattr(p, name) for p in parts if getattr(p, name) is not None]
+            return np.concatenate(arrays) if len(arrays) == len(parts) else None
+
+        return cls(
+            joined("angle"), joined("scale"), joined("shift_x"), joined("shift_y"),
+            joined("stroke"), displacement=optional("displacement"), control=optional("control"),
+        )  # fmt: skip
+
+    def spread(self) -> Distortion:
+        """This distortion with an elastic field kept as control points spread over the
+        pixels. Spread a batch's as one (NumPy's stacked products may round differently for
+        another number of images), so that the pixels are the same bit for bit."""
+        if self.control is None:
+            return self
+        return dataclasses.replace(self, displacement=_spread(self.control), control=None)
+
     def part(self, images: slice) -> Distortion:
         """The distortions of some of the images."""
         field = None if self.displacement is None else self.displacement[images]
+        control = None if self.control is None else self.control[images]
         arrays = (self.angle, self.scale, self.shift_x, self.shift_y, self.stroke)
         angle, scale, shift_x, shift_y, stroke = (values[images] for values in arrays)
-        return Distortion(angle, scale, shift_x, shift_y, stroke, field)
+        return Distortion(
+            angle, scale, shift_x, shift_y, stroke, displacement=field, control=control
+        )
 
 
-def sample_distortion(n: int, rng: np.random.Generator, aug: Augmentation) -> Distortion:
-    """A random distortion for each of n images, every parameter uniform within ``aug``'s limits."""
+def sample_distortion(
+    n: int, rng: np.random.Generator, aug: Augmentation, *, spread: bool = True
+) -> Distortion:
+    """A random distortion for each of n images, every parameter uniform within ``aug``'s limits.
+    ``spread=False`` keeps an elastic field as its control points (see :class:`Distortion`)."""
     angle = rng.uniform(-aug.rotate, aug.rotate, n)
     scale = 1.0 + rng.uniform(-aug.scale, aug.scale, n)
     shift_x = rng.uniform(-aug.shift, aug.shift, n)
@@ -175,19 +213,27 @@ def sample_distortion(n: int, rng: np.random.Generator, aug: Augmentation) -> Di
         amount = rng.uniform(0.3, 0.8, n) * rng.choice([-1.0, 1.0], n)
         stroke = np.where(chosen, amount, 0.0)
     displacement: NDArray[np.float32] | None = None
+    control: NDArray[np.float32] | None = None
     if aug.elastic > 0:
         # Random displacements at 4x4 control points, spread smoothly over the 28x28 pixels.
-        # The weights of each pixel sum to 1, so no pixel moves further than aug.elastic.
         control = rng.uniform(-aug.elastic, aug.elastic, (n, 2, _GRID, _GRID)).astype(np.float32)
-        displacement = (_SMOOTH @ control @ _SMOOTH.T).astype(np.float32, copy=False)
+        if spread:
+            displacement, control = _spread(control), None
     return Distortion(
         angle.astype(np.float32),
         scale.astype(np.float32),
         shift_x.astype(np.float32),
         shift_y.astype(np.float32),
         stroke.astype(np.float32),
-        displacement,
+        displacement=displacement,
+        control=control,
     )
+
+
+def _spread(control: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(n, 2, 28, 28) displacements from their values at the 4x4 control points. The weights
+    of each pixel sum to 1, so no pixel moves further than the largest control value."""
+    return (_SMOOTH @ control @ _SMOOTH.T).astype(np.float32, copy=False)
 
 
 def augment_batch(
@@ -230,13 +276,13 @@ def _warp(x: NDArray[np.float32], d: Distortion) -> NDArray[np.float32]:
     # Points outside the image are clamped into the zero border, so they read as black.
     np.clip(points, 0, _PADDED - 2, out=points)
     corner = np.floor(points)  # the pixel up and to the left of each point
-    fraction = points - corner  # how far right of / below that pixel, 0..1
+    fraction = np.subtract(points, corner, out=points)  # how far right of / below it, 0..1
     fx, fy = fraction[:, 0], fraction[:, 1]
-    index = corner[:, 1].astype(np.int32)
-    index *= _PADDED
-    index += corner[:, 0].astype(np.int32)
-    index += (np.arange(n, dtype=np.int32) * _PADDED * _PADDED)[:, None, None]
-    index = index.astype(np.intp)
+    # Its place in the flat padded batch: whole numbers below 2**24, exact in float32.
+    place = corner[:, 1] * np.float32(_PADDED)
+    place += corner[:, 0]
+    place += _IMAGE_STARTS[:n, None, None]
+    index = place.astype(np.intp)
 
     # The four pixels around each point: the same index into the flat padded batch, shifted
     # by one pixel to the right, one row down, or both.
@@ -289,6 +335,8 @@ def _source_points(d: Distortion, n: int) -> NDArray[np.float32]:
     points = (affine.reshape(2 * n, 3) @ _PIXELS).reshape(n, 2, SIZE, SIZE)
     if d.displacement is not None:
         points += d.displacement
+    elif d.control is not None:
+        points += _spread(d.control)
     return points
 
 

@@ -140,6 +140,10 @@ class Network:
             return get_activation(self.output_activation)
         return get_activation(self.hidden_activation)
 
+    def _activations(self) -> tuple[Activation, Activation]:
+        """The hidden layers' and the output layer's activation functions."""
+        return get_activation(self.hidden_activation), get_activation(self.output_activation)
+
     def parameter_counts(self) -> list[tuple[int, int]]:
         """(weights, biases) between each pair of layers."""
         return [(w.size, b.size) for w, b in zip(self.weights, self.biases, strict=True)]
@@ -208,10 +212,12 @@ class Network:
         """:meth:`feedforward` for an already validated float32 batch ``(batch, n_in)``."""
         weighted_sums: list[Array] = []
         activations: list[Array] = [a]
+        hidden, output = self._activations()
+        last = len(self.weights)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
             z = a @ w.T
             z += b
-            a = self.activation_of(layer)(z)
+            a = (output if layer == last else hidden)(z)
             weighted_sums.append(z)
             activations.append(a)
         return ForwardPass(weighted_sums, activations)
@@ -262,25 +268,31 @@ class Network:
         a = self.as_input(x)
         return self._backprop(a, self.as_target(y, len(a)), cost_fn)
 
-    def _backprop(self, x: Array, target: Array, cost: Cost) -> Gradients:
-        """:meth:`backprop` for validated float32 inputs and one-hot targets."""
+    def _backprop(
+        self, x: Array, target: Array, cost: Cost, out: Gradients | None = None
+    ) -> Gradients:
+        """:meth:`backprop` for validated float32 inputs and one-hot targets; with ``out``,
+        the gradients are written into its arrays (of the parameters' shapes) and returned
+        in them."""
         fp = self._feedforward(x)
-        output = self.activation_of(self.num_layers - 1)
+        hidden, output = self._activations()
         delta = cost.delta(fp.weighted_sums[-1], fp.output, target, output)
         n = len(self.weights)
-        grad_w: list[Array] = [delta] * n
-        grad_b: list[Array] = [delta] * n
+        grad_w: list[Array] = [delta] * n if out is None else out.weights
+        grad_b: list[Array] = [delta] * n if out is None else out.biases
         # Backprop is linear in delta: dividing the output error by the batch size once
         # makes every gradient below the batch mean.
-        delta = delta * DTYPE(1.0 / len(target))
+        delta *= DTYPE(1.0 / len(target))
         for i in range(n - 1, -1, -1):
-            grad_w[i] = delta.T @ fp.activations[i]
-            grad_b[i] = delta.sum(axis=0)
+            if out is None:
+                grad_w[i] = delta.T @ fp.activations[i]
+                grad_b[i] = delta.sum(axis=0)
+            else:
+                np.matmul(delta.T, fp.activations[i], out=grad_w[i])
+                np.add.reduce(delta, axis=0, out=grad_b[i])  # np.sum, without its wrapper
             if i > 0:
                 grad_a = delta @ self.weights[i]
-                delta = self.activation_of(i).backward(
-                    fp.weighted_sums[i - 1], fp.activations[i], grad_a
-                )
+                delta = hidden.backward(fp.weighted_sums[i - 1], fp.activations[i], grad_a)
         return Gradients(grad_w, grad_b, cost.value(fp.output, target, output))
 
     def input_gradient(self, fp: ForwardPass, layer: int, grad_z: Array) -> Array:

@@ -89,11 +89,14 @@ class Adam(Optimizer):
         self.m: list[Array] | None = None
         self.v: list[Array] | None = None
         self.t = 0
+        self._work: list[Array] = []  # scratch arrays, one per parameter array
 
     def step(self, params: list[Array], grads: list[Array], learning_rate: float) -> None:
         if self.m is None or self.v is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
+        if [w.shape for w in self._work] != [p.shape for p in params]:
+            self._work = [np.empty_like(p) for p in params]
         self.t += 1
         b1, b2 = np.float32(self.beta1), np.float32(self.beta2)
         # Bias correction folded into the step size.
@@ -101,16 +104,20 @@ class Adam(Optimizer):
             learning_rate * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
         )
         eps = np.float32(self.eps)
-        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+        for p, g, m, v, work in zip(params, grads, self.m, self.v, self._work, strict=True):
+            # In place, into one scratch array: the same operations as
+            # m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= step_size m / (sqrt(v) + eps)
             m *= b1
-            m += (1 - b1) * g
+            m += np.multiply(1 - b1, g, out=work)
             v *= b2
             g *= g
             g *= 1 - b2
             v += g
-            denom = np.sqrt(v)
+            denom = np.sqrt(v, out=g)
             denom += eps
-            p -= step_size * m / denom
+            step = np.multiply(step_size, m, out=work)
+            step /= denom
+            p -= step
 
     def config(self) -> dict[str, float | str]:
         return {"name": self.name, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

@@ -20,12 +20,14 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from digitnet.activations import Array, softmax
-from digitnet.augment import augment_batch, augmentation_for
+from digitnet.augment import augmentation_for
+from digitnet.batches import BatchMaker
 from digitnet.checkpoint import TrainingState, write_checkpoint
 from digitnet.costs import Cost, get_cost
 from digitnet.errors import DigitnetError
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import Optimizer, learning_rate_at, make_optimizer
+from digitnet.parameters import FlatParameters
 from digitnet.recipe import Recipe
 
 # Multiply-adds of one mini-batch's forward pass below which one BLAS thread is fastest:
@@ -142,6 +144,7 @@ def train(
     with (
         threadpool_limits(limits=threads, user_api="blas"),
         np.errstate(over="ignore", invalid="ignore"),
+        epoch.batches(recipe.epochs - done),
     ):
         for e in range(done, recipe.epochs):
             number = len(history) + 1
@@ -278,8 +281,11 @@ class Epoch:
         self.teacher, self.on_batch, self.stop = teacher, on_batch, stop
         self.augment = augmentation_for(recipe.augment)
         self.rng = np.random.default_rng(recipe.seed)
+        self.maker: BatchMaker | None = None
         self.cost = get_cost(recipe.cost)
         self.optimizer = make_optimizer(recipe.optimizer, recipe.momentum)
+        # The parameters as views of one array: the optimizer steps over it in one go.
+        self.flat = FlatParameters(net)
 
     def resume(self, state: TrainingState) -> None:
         """Continue with a checkpoint's random generator and optimizer memory."""
@@ -289,17 +295,29 @@ class Epoch:
             raise DigitnetError(
                 f"the checkpoint's random generator state is not valid ({exc})"
             ) from None
-        self.optimizer.load_state(state.optimizer, state.optimizer_numbers)
+        try:
+            arrays = self.flat.joined(state.optimizer)
+        except ValueError as exc:
+            raise DigitnetError(f"the checkpoint's optimizer state is not valid ({exc})") from None
+        self.optimizer.load_state(arrays, state.optimizer_numbers)
+
+    def batches(self, epochs: int) -> BatchMaker:
+        """Start preparing the next ``epochs`` epochs' mini-batches on another thread (it
+        draws from :attr:`rng` from now on); close what it returns when training ends."""
+        r = self.recipe
+        self.maker = BatchMaker(self.x_train, r.batch_size, self.rng, self.augment, epochs)
+        return self.maker
 
     def state(
         self, epochs_done: int, best: BestEpoch, previous: TrainingState | None
     ) -> TrainingState:
         """Where the run stands now (copies), for a checkpoint."""
         arrays, numbers = self.optimizer.state()
+        arrays = self.flat.per_layer(arrays)
         params = best.params
         return TrainingState(
             epochs_done=epochs_done,
-            rng=dict(self.rng.bit_generator.state),
+            rng=dict(self.rng.bit_generator.state if self.maker is None else self.maker.rng_state),
             optimizer=arrays,
             optimizer_numbers=numbers,
             best_accuracy=best.accuracy,
@@ -315,28 +333,33 @@ class Epoch:
         lr = learning_rate_at(
             index, r.learning_rate, r.schedule, r.epochs, r.step_every, r.step_factor
         )
-        net, x_train, targets, rng = self.net, self.x_train, self.targets, self.rng
-        augment, teacher, on_batch, stop = self.augment, self.teacher, self.on_batch, self.stop
-        cost, optimizer, decay = self.cost, self.optimizer, r.weight_decay
-        n, batch_size = len(x_train), r.batch_size
+        net, targets, maker = self.net, self.targets, self.maker
+        teacher, on_batch, stop = self.teacher, self.on_batch, self.stop
+        cost, optimizer, decay, flat = self.cost, self.optimizer, r.weight_decay, self.flat
+        flat.hold()
+        if maker is None:
+            raise RuntimeError("Epoch.run needs Epoch.batches first")
+        n, batch_size = len(self.x_train), r.batch_size
         report_every = max(1, 2000 // batch_size)
-        order = rng.permutation(n)
         started = time.perf_counter()
-        loss_sum, seen = 0.0, 0
-        for k, start in enumerate(range(0, n, batch_size)):
-            idx = order[start : start + batch_size]
-            x = x_train[idx]
-            if augment is not None:
-                x = augment_batch(x, rng, augment)
-            wanted = targets[idx]
-            if teacher is not None:
-                wanted = distilled_targets(teacher, x, wanted, r)
-            loss_sum += update_mini_batch(net, x, wanted, cost, optimizer, lr, decay) * len(idx)
-            seen += len(idx)
-            if on_batch is not None and (k % report_every == 0 or seen == n):
-                on_batch(number, seen, loss_sum / seen)
-            if stop is not None and stop.is_set():
-                break
+        loss_sum, seen, k = 0.0, 0, 0
+        for chunk in maker.epoch():
+            for start in range(0, len(chunk.rows), batch_size):
+                x = chunk.images[start : start + batch_size]
+                wanted = targets[chunk.rows[start : start + batch_size]]
+                if teacher is not None:
+                    wanted = distilled_targets(teacher, x, wanted, r)
+                loss = update_mini_batch(net, x, wanted, cost, optimizer, lr, decay, flat)
+                loss_sum += loss * len(x)
+                seen += len(x)
+                if on_batch is not None and (k % report_every == 0 or seen == n):
+                    on_batch(number, seen, loss_sum / seen)
+                k += 1
+                if stop is not None and stop.is_set():
+                    break
+            else:
+                continue
+            break
         return loss_sum / max(seen, 1), seen, time.perf_counter() - started, lr
 
 
@@ -348,16 +371,22 @@ def update_mini_batch(
     optimizer: Optimizer,
     learning_rate: float,
     weight_decay: float = 0.0,
+    flat: FlatParameters | None = None,
 ) -> float:
     """One step of gradient descent on one mini-batch: backpropagation gives the gradient
     of the cost (plus ``weight_decay`` times the weights, L2), the optimizer steps downhill.
-    Returns the mini-batch's cost before the step."""
-    grads = net._backprop(x, wanted, cost)
+    Returns the mini-batch's cost before the step. With ``flat`` (the network's parameters
+    as views of one array, see :mod:`digitnet.parameters`) the optimizer steps over that one
+    array; the numbers are the same."""
+    grads = net._backprop(x, wanted, cost, None if flat is None else flat.grads)
     if weight_decay:
         decay = DTYPE(weight_decay)
         for g, w in zip(grads.weights, net.weights, strict=True):
             g += decay * w
-    optimizer.step(net.weights + net.biases, grads.weights + grads.biases, learning_rate)
+    if flat is None:
+        optimizer.step(net.weights + net.biases, grads.weights + grads.biases, learning_rate)
+    else:
+        optimizer.step([flat.values], [flat.gradient], learning_rate)
     return grads.cost
 
 

@@ -21,7 +21,7 @@ from digitnet.recipe import PRESETS, Recipe
 DESCRIPTION = (
     "Train a network with mini-batch gradient descent and backpropagation. With no options: "
     "the video's network 784-16-16-10 (sigmoid hidden layers, softmax outputs, cross-entropy, "
-    "Adam, small random distortions), over 95%% in under a minute. --preset picks another "
+    "Adam, small random distortions), over 95%% in about ten seconds. --preset picks another "
     "recipe: nielsen (Nielsen's chapter-1 run: 784-30-10, quadratic cost, SGD eta 3.0, "
     "mini-batch 10, 30 epochs), video or wide (the shipped networks' recipes), page (the web "
     "page's Learn tab). Options given explicitly always win over the preset's."
@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=DESCRIPTION,
     )
     recipe = t.add_argument_group("recipe (defaults: the quick preset's)")
-    defaults = Recipe()
+    defaults = Recipe.preset("quick")
     for f in dataclasses.fields(Recipe):
         add_recipe_option(recipe, f, getattr(defaults, f.name))
     t.add_argument(

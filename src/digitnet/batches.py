@@ -1,0 +1,203 @@
+"""An epoch's mini-batches, shuffled, gathered and distorted ahead of time on another core.
+
+Training reads the training images in a new random order every epoch, in mini-batches, and
+(with augmentation) each image with its own random distortion. Preparing those images costs
+more than learning from them with a small network, so a :class:`BatchMaker` prepares them on
+a background thread, a couple of thousand images (a *chunk*) at a time, while the training
+thread learns from the chunks before: NumPy lets go of Python's lock while it computes, so the
+two threads run on two cores. When the training thread would wait for a chunk, it prepares the
+next one itself instead, so neither core idles while there is work. The next epoch's first
+chunks are ready before this epoch ends.
+
+The random numbers are drawn exactly as a loop over the mini-batches would draw them, one
+epoch after another: the shuffle (``rng.permutation``), then each mini-batch's distortions in
+order. So the images, and the weights trained on them, are the same bit for bit as when each
+mini-batch was prepared just before it was used; and the generator's state after each epoch
+(what a checkpoint keeps) is known even though the thread has gone on to the next epoch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digitnet.augment import Augmentation, Distortion, distort, sample_distortion
+
+#: Images prepared at a time (rounded to whole mini-batches): big enough that NumPy's work
+#: outweighs Python's, small enough to stay in the CPU's cache.
+CHUNK_IMAGES = 2048
+#: Chunks that may be prepared ahead of the one the training thread is learning from.
+AHEAD = 4
+
+
+@dataclass
+class Chunk:
+    """Consecutive mini-batches of one epoch: their images (distorted if asked) and which
+    training images they are (row numbers, for the labels)."""
+
+    images: NDArray[np.float32]
+    rows: NDArray[np.intp]
+
+
+@dataclass
+class _Plan:
+    """An epoch's random choices, and the generator's state after drawing them."""
+
+    order: NDArray[np.intp]
+    distortions: list[Distortion]
+    rng_state: dict[str, Any]
+
+
+def plan_epoch(
+    n: int, batch_size: int, rng: np.random.Generator, aug: Augmentation | None
+) -> tuple[NDArray[np.intp], list[Distortion]]:
+    """An epoch's order of the ``n`` training images and each mini-batch's distortion (none
+    without ``aug``), drawn from ``rng`` as a loop over the mini-batches draws them."""
+    order = rng.permutation(n)
+    if aug is None:
+        return order, []
+    sizes = [min(batch_size, n - start) for start in range(0, n, batch_size)]
+    # Elastic fields stay as their control points until used: an epoch's would fill 376 MB.
+    return order, [sample_distortion(size, rng, aug, spread=False) for size in sizes]
+
+
+class BatchMaker:
+    """Prepares the chunks of ``epochs`` epochs, in order, on a background thread (and on
+    the training thread while it would otherwise wait).
+
+    ``images`` are the training images ``(n, 784)`` float32; the shuffles and distortions are
+    drawn from ``rng`` (see the module's doc), which nobody else may use until :meth:`close`.
+    Call :meth:`epoch` once per epoch, in order; after its loop :attr:`rng_state` is the
+    generator's state after that epoch's draws. Always :meth:`close` it (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        images: NDArray[np.float32],
+        batch_size: int,
+        rng: np.random.Generator,
+        aug: Augmentation | None,
+        epochs: int,
+    ) -> None:
+        self.images, self.batch_size, self.rng, self.aug = images, batch_size, rng, aug
+        self.rng_state: dict[str, Any] = dict(rng.bit_generator.state)
+        self.epochs = epochs
+        self.chunk_size = max(1, CHUNK_IMAGES // batch_size) * batch_size
+        self.chunks = -(-len(images) // self.chunk_size)  # per epoch
+        self._changed = threading.Condition()
+        self._planning = threading.Lock()
+        self._plans: dict[int, _Plan] = {}
+        self._planned = 0  # epochs planned so far
+        self._ready: dict[int, Chunk] = {}  # by task number: epoch * chunks + chunk
+        self._claimed = 0  # tasks handed out so far
+        self._wanted = 0  # the task the training thread waits for or learns from
+        self._failure: BaseException | None = None
+        self._closed = False
+        self._epoch = 0
+        self._thread = threading.Thread(target=self._work, name="digitnet-batches", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> BatchMaker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def epoch(self) -> Iterator[Chunk]:
+        """The next epoch's chunks, in order. Leaving the loop early is fine (a stopped run
+        does not go on)."""
+        e = self._epoch
+        self._epoch += 1
+        for k in range(self.chunks):
+            yield self._take(e * self.chunks + k)
+        self.rng_state = self._plans[e].rng_state
+        with self._changed:
+            del self._plans[e]
+
+    def close(self) -> None:
+        """Stop the background thread and wait for it."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        self._thread.join()
+
+    # ------------------------------------------------------------------ the work
+    def _take(self, task: int) -> Chunk:
+        with self._changed:
+            self._wanted = task
+            self._changed.notify_all()
+            while task not in self._ready:
+                if self._failure is not None:
+                    raise self._failure
+                mine = self._claim()
+                if mine is None:
+                    self._changed.wait()
+                else:  # help rather than wait
+                    self._changed.release()
+                    try:
+                        self._do(mine)
+                    finally:
+                        self._changed.acquire()
+            return self._ready.pop(task)
+
+    def _claim(self) -> int | None:
+        """The next task to prepare, if any may be now (called holding the lock)."""
+        task = self._claimed
+        if self._closed or task >= self.epochs * self.chunks or task >= self._wanted + AHEAD:
+            return None
+        self._claimed += 1
+        return task
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                task = self._claim()
+                while task is None:
+                    if self._closed or self._claimed >= self.epochs * self.chunks:
+                        return
+                    self._changed.wait()
+                    task = self._claim()
+            self._do(task)
+
+    def _do(self, task: int) -> None:
+        try:
+            chunk = self._prepare(*divmod(task, self.chunks))
+        except BaseException as exc:  # the training thread raises it
+            with self._changed:
+                self._failure = exc
+                self._closed = True
+                self._changed.notify_all()
+            return
+        with self._changed:
+            self._ready[task] = chunk
+            self._changed.notify_all()
+
+    def _plan(self, epoch: int) -> _Plan:
+        """Epoch ``epoch``'s plan; plans are drawn in epoch order, one at a time."""
+        with self._planning:
+            while self._planned <= epoch:
+                order, distortions = plan_epoch(
+                    len(self.images), self.batch_size, self.rng, self.aug
+                )
+                plan = _Plan(order, distortions, dict(self.rng.bit_generator.state))
+                with self._changed:
+                    self._plans[self._planned] = plan
+                self._planned += 1
+            with self._changed:
+                return self._plans[epoch]
+
+    def _prepare(self, epoch: int, number: int) -> Chunk:
+        plan = self._plan(epoch)
+        start = number * self.chunk_size
+        rows = plan.order[start : start + self.chunk_size]
+        images = self.images[rows]
+        if plan.distortions:
+            per_chunk = self.chunk_size // self.batch_size
+            parts = plan.distortions[number * per_chunk : (number + 1) * per_chunk]
+            images = distort(images, Distortion.join([part.spread() for part in parts]))
+        return Chunk(images, rows)
