@@ -34,6 +34,7 @@ EVERY_FIELD: dict[str, object] = {
     "validation_size": 500,
     "limit": 1000,
     "augment": "light",
+    "preprocessing": "deslant",
     "teacher": "video",
     "distill_weight": 0.5,
     "temperature": 1.5,

@@ -28,6 +28,7 @@ from digitnet.costs import COSTS
 from digitnet.errors import DigitnetError
 from digitnet.network import INITS
 from digitnet.optimizers import OPTIMIZERS, SCHEDULES
+from digitnet.slant import PREPROCESSING
 
 TRAINING_IMAGES = 60_000  # MNIST's training set: the most any split can use
 MAX_LAYERS = 8
@@ -138,6 +139,13 @@ class Recipe:
         "random distortions of the training images (shift, rotate, scale, elastic, "
         "stroke thickness)",
         choices=tuple(AUGMENT_PRESETS),
+    )
+    preprocessing: str = option(
+        "none",
+        "prepare every image first: deslant = stand each digit upright by its moments, in "
+        "training and whenever the model reads (recorded in the model file)",
+        choices=PREPROCESSING,
+        page=False,
     )
     teacher: str = option(
         "",

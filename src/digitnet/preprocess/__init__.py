@@ -13,13 +13,16 @@ saw such images, so a photo or a drawing must go through the same steps before i
 6. :func:`adjust_thickness`   bring the stroke width near MNIST's
    :func:`fit_in_box`         scale so that the longer side is 20 pixels
 7. :func:`center_by_mass`     paste into 28x28 with the centre of mass where MNIST has it
+8. :func:`upright`            only for networks that learnt deslanted digits (their model
+                              file says so): remove the slant (``deslant``)
 
 One module per step: ``loading`` (1), ``lighting`` (2, 3), ``ink`` (4, 5), ``geometry`` (6, 7),
+``deslant`` (8),
 ``rules`` (refusing pictures without a digit) and ``pipeline`` (all of them in order), with
 ``images`` (the array types) and ``filters`` (window filters shared by 2 and 6). Each module
 holds, at its top, the measured constants of its step and where their numbers come from.
 Imports between them go one way, in this order: images, loading, filters, lighting, ink,
-geometry, rules, pipeline (a module imports only modules before it). Everything is
+geometry, deslant, rules, pipeline (a module imports only modules before it). Everything is
 re-exported here, so ``from digitnet import preprocess as pp; pp.prepare(...)`` is the way in.
 
 :func:`prepare` (pipeline) runs all the steps and keeps every intermediate picture (a web page
@@ -33,6 +36,7 @@ in 0..1 (see :mod:`digitnet.preprocess.images`), unless said otherwise.
 
 from __future__ import annotations
 
+from digitnet.preprocess.deslant import stand_upright
 from digitnet.preprocess.filters import box_blur, window_filter
 from digitnet.preprocess.geometry import (
     BOX_SIZE,
@@ -100,7 +104,7 @@ from digitnet.preprocess.loading import (
     split_pil,
     to_grey,
 )
-from digitnet.preprocess.pipeline import WORK_SIZE, Prepared, Step, naive_input, prepare
+from digitnet.preprocess.pipeline import WORK_SIZE, Prepared, Step, naive_input, prepare, upright
 from digitnet.preprocess.rules import (
     MAX_COVERAGE,
     MAX_LENGTH,
@@ -185,6 +189,8 @@ __all__ = [
     "resize",
     "shift_fraction",
     "stroke_width",
+    # deslant
+    "stand_upright",
     # rules
     "MAX_COVERAGE",
     "MAX_LENGTH",
@@ -204,4 +210,5 @@ __all__ = [
     "Step",
     "naive_input",
     "prepare",
+    "upright",
 ]
