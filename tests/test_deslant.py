@@ -32,9 +32,12 @@ def leaning_one(shear: float) -> Image.Image:
 
 @pytest.fixture(scope="module")
 def video() -> Network:
+    """The video's network as a model file without the ``preprocessing`` field (older files)."""
     from digitnet import load_pretrained
 
-    return load_pretrained("video")
+    net = load_pretrained("video")
+    net.metadata.pop("preprocessing", None)
+    return net
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +46,13 @@ def deslanting(video: Network) -> Network:
     net = video.copy()
     net.metadata["preprocessing"] = {"deslant": True}
     return net
+
+
+def test_the_shipped_video_network_learnt_deslanted_digits() -> None:
+    from digitnet import load_pretrained
+
+    assert slant.wants_deslant(load_pretrained("video").metadata)
+    assert not slant.wants_deslant(load_pretrained("wide").metadata)
 
 
 def test_a_slanted_digit_gets_upright() -> None:

@@ -11,14 +11,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from digitnet.checkpoint import TrainingState
 from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
 from digitnet.network import Network
 from digitnet.recipe import Recipe
-from digitnet.slant import deslant, preprocessing_record
+from digitnet.slant import deslant_pixels, preprocessing_record
 from digitnet.training import EpochCallback, EpochMetrics, ProgressCallback, StateCallback, train
 
 
@@ -62,9 +60,7 @@ def split_data(recipe: Recipe, mnist: MNIST) -> Split:
 
 def upright_set(part: Dataset) -> Dataset:
     """The images of ``part`` deslanted, as uint8 (rounded), with the same labels."""
-    pixels = deslant(part.images) * np.float32(255.0)
-    images = np.rint(pixels).astype(np.uint8).reshape(part.images.shape)
-    return Dataset(images, part.labels)
+    return Dataset(deslant_pixels(part.images), part.labels)
 
 
 def build_network(recipe: Recipe) -> Network:

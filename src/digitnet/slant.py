@@ -136,6 +136,13 @@ def _as_float(images: ArrayLike) -> NDArray[np.float32]:
     return x.astype(np.float32, copy=False).reshape(len(x), SIZE, SIZE)
 
 
+def deslant_pixels(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """uint8 images (any shape ending in 784 or 28x28) deslanted and rounded back to uint8, in
+    their shape: how training's images and MNIST's test images are prepared."""
+    pixels = deslant(images) * np.float32(255.0)
+    return np.rint(pixels).astype(np.uint8).reshape(images.shape)
+
+
 def wants_deslant(metadata: Mapping[str, Any]) -> bool:
     """Whether a model file's metadata says its network learnt deslanted digits."""
     setting = metadata.get("preprocessing")
@@ -148,6 +155,9 @@ def preprocessing_record(name: str) -> dict[str, bool]:
 
 
 def inputs_for(metadata: Mapping[str, Any], images: ArrayLike) -> ArrayLike:
-    """``images`` as the network with this metadata learnt them: deslanted if it says so,
-    else unchanged."""
-    return deslant(images) if wants_deslant(metadata) else images
+    """``images`` as the network with this metadata learnt them: deslanted if it says so
+    (uint8 pixels stay uint8, rounded as in training), else unchanged."""
+    if not wants_deslant(metadata):
+        return images
+    x = np.asarray(images)
+    return deslant_pixels(x) if x.dtype == np.uint8 else deslant(x)
