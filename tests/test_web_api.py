@@ -188,7 +188,7 @@ def test_predict_mnist_example_without_preprocessing(client: TestClient) -> None
     data = client.post("/api/predict", json=body).json()
     net = load_network("video")
     # The pixels go in as they are, or stood upright if the network learnt deslanted digits.
-    x = net.as_input(inputs_for(net.metadata, test.images[:1]))
+    x = net.as_input(inputs_for(net.metadata, test.images[:1].astype(np.float32) / 255))
     expected = int(net.predict(x)[0])
     assert data["digit"] == expected
     assert data["found"] is True
