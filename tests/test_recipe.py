@@ -34,6 +34,7 @@ EVERY_FIELD: dict[str, object] = {
     "validation_size": 500,
     "limit": 1000,
     "augment": "light",
+    "preprocessing": "deslant",
     "teacher": "video",
     "distill_weight": 0.5,
     "temperature": 1.5,
@@ -64,12 +65,13 @@ def test_a_preset_sets_defaults_and_explicit_options_win() -> None:
 
 def test_the_shipped_presets_are_the_readme_commands() -> None:
     video = Recipe.preset("video")
-    assert (video.layers, video.teacher, video.epochs, video.validation_size) == (
+    assert (video.layers, video.preprocessing, video.epochs, video.validation_size) == (
         [784, 16, 16, 10],
-        "wide",
-        100,
+        "deslant",
+        40,
         0,
     )
+    assert (video.hidden_activation, video.teacher) == ("sigmoid", "")
     wide = Recipe.preset("wide")
     assert (wide.layers, wide.hidden_activation, wide.augment) == (
         [784, 1024, 1024, 10],

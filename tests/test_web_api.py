@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 
 from conftest import running_server
 from digitnet.modelfile import pretrained_path
+from digitnet.slant import inputs_for, wants_deslant
 from digitnet.web.app import MAX_BODY_BYTES, STATIC, create_app
 
 TINY_RUN = {"layers": [784, 16, 10], "epochs": 2, "limit": 2000, "validation_size": 500}
@@ -185,11 +186,16 @@ def test_predict_mnist_example_without_preprocessing(client: TestClient) -> None
     assert example["label"] == int(test.labels[0])
     body = {"width": 28, "height": 28, "pixels": example["pixels"], "preprocess": False}
     data = client.post("/api/predict", json=body).json()
-    expected = int(load_network("video").predict(test.images[:1])[0])
+    net = load_network("video")
+    # The pixels go in as they are, or stood upright if the network learnt deslanted digits.
+    x = net.as_input(inputs_for(net.metadata, test.images[:1].astype(np.float32) / 255))
+    expected = int(net.predict(x)[0])
     assert data["digit"] == expected
     assert data["found"] is True
-    assert data["steps"] == []
-    assert np.allclose(data["input"], test.images[0].reshape(-1) / 255, atol=1e-3)
+    assert [s["name"] for s in data["steps"]] == (
+        ["upright"] if wants_deslant(net.metadata) else []
+    )
+    assert np.allclose(data["input"], x[0], atol=1e-3)
     # The answer is written as predict_image writes it: "7 (99.1%)  runners-up: ...".
     assert data["confident"] is True
     assert data["message"].startswith(f"{expected} (") and "runners-up" in data["message"]

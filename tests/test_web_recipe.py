@@ -63,7 +63,13 @@ def test_the_test_names_every_page_field() -> None:
 def test_every_page_option_reaches_the_model_file(client: TestClient) -> None:
     path = finish(client, EVERY_PAGE_FIELD, "every")
     training = load_network(path).metadata["training"]
-    off_the_page = {"teacher": "", "distill_weight": 0.7, "temperature": 2.0, "threads": 1}
+    off_the_page = {
+        "teacher": "",
+        "distill_weight": 0.7,
+        "temperature": 2.0,
+        "threads": 1,
+        "preprocessing": "none",
+    }
     assert training == {**EVERY_PAGE_FIELD, **off_the_page}
 
 
@@ -103,7 +109,7 @@ def test_options_come_from_the_recipe(client: TestClient) -> None:
         assert option["default"] == getattr(page, option["name"])
     assert set(options["presets"]) == {"quick", "nielsen", "video", "wide", "page"}
     fields = {f.name for f in dataclasses.fields(Recipe)}
-    off_the_page = {"teacher", "distill_weight", "temperature", "threads"}
+    off_the_page = {"teacher", "distill_weight", "temperature", "threads", "preprocessing"}
     assert {o["name"] for o in options["recipe"]} == fields - off_the_page
 
 

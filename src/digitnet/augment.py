@@ -108,6 +108,8 @@ PRESETS: dict[str, dict[str, float]] = {
     "small": {"shift": 1.0, "rotate": 5.0, "scale": 0.05},
     "light": {"shift": 2.0, "rotate": 10.0, "scale": 0.1},
     "full": {"shift": 2.5, "rotate": 15.0, "scale": 0.15, "elastic": 1.5, "thickness": 0.3},
+    # Between small and full: people's digits are bent (elastic) and drawn with every pen.
+    "strong": {"shift": 1.5, "rotate": 5.0, "scale": 0.1, "elastic": 1.0, "thickness": 0.3},
 }
 
 

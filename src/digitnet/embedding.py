@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitnet.network import Network
+from digitnet.slant import inputs_for
 
 FloatArray = NDArray[np.float64]
 
@@ -85,7 +86,8 @@ def nearest_centre_accuracy(x: ArrayLike, labels: ArrayLike) -> float:
 
 def layer_map(net: Network, images: ArrayLike, labels: ArrayLike, layer: int) -> LayerMap:
     """The map of layer ``layer`` (0 = the input pixels) for ``images`` and their labels."""
-    activations = np.asarray(net.layer_outputs(images, layer), dtype=np.float64)
+    x = inputs_for(net.metadata, images)  # as the network learnt: deslanted if it says so
+    activations = np.asarray(net.layer_outputs(x, layer), dtype=np.float64)
     mean, components, explained = pca(activations)
     points = (activations - mean) @ components.T
     return LayerMap(

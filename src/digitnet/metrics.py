@@ -8,12 +8,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from digitnet.network import Network
+from digitnet.slant import inputs_for
 
 
 def evaluation(net: Network, images: ArrayLike, labels: ArrayLike) -> dict[str, Any]:
     """Accuracy, accuracy per digit and the confusion matrix (rows: the true digit, columns:
-    the network's answer) of ``net`` on ``images`` ``(n, 784 or 28x28)`` and ``labels`` ``(n,)``."""
-    predicted = net.predict(images)
+    the network's answer) of ``net`` on ``images`` ``(n, 784 or 28x28)`` and ``labels`` ``(n,)``,
+    prepared as the network learnt them (deslanted if its model file says so)."""
+    predicted = net.predict(inputs_for(net.metadata, images))
     labels = np.asarray(labels).astype(np.int64)
     n_out = net.sizes[-1]
     confusion = np.zeros((n_out, n_out), dtype=np.int64)

@@ -160,6 +160,10 @@ METADATA_TYPES: dict[str, tuple[Any, str]] = {
     "training": (lambda v: v is None or isinstance(v, dict), "a training recipe"),
     "test_accuracy": (lambda v: v is None or _is_number(v), "a number"),
     "dataset": (lambda v: isinstance(v, str), "a name"),
+    "preprocessing": (
+        lambda v: isinstance(v, dict) and all(isinstance(x, bool) for x in v.values()),
+        "a set of preprocessing switches",
+    ),
     **{key: (lambda v: isinstance(v, str), "a version") for key in made_with()},
 }
 

@@ -4,8 +4,11 @@
 a batch of them with one forward pass; both prepare the pictures like MNIST first (see
 :mod:`digitnet.preprocess`). :func:`predict_prepared` reads pictures already prepared, and
 :func:`predict_pixels` an image that already is in MNIST's format (28x28), without any
-preprocessing. All of them answer with a :class:`Prediction`, whose ``message`` is the one way
-an answer is written, and all use the one confidence rule, :func:`is_confident`.
+preprocessing. A network whose model file says it learnt deslanted digits (``preprocessing``
+metadata, see :mod:`digitnet.slant`) gets every picture stood upright first, on all of these
+paths: the ``upright`` step is then the last of ``prepared.steps``. All of them answer with a
+:class:`Prediction`, whose ``message`` is the one way an answer is written, and all use the one
+confidence rule, :func:`is_confident`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitnet.errors import ImageError
-from digitnet.preprocess import MNIST_SIZE, FloatImage, ImageInput, Prepared, prepare
+from digitnet.preprocess import MNIST_SIZE, FloatImage, ImageInput, Prepared, prepare, upright
+from digitnet.slant import wants_deslant
 
 if TYPE_CHECKING:
     from digitnet.network import Network
@@ -127,10 +131,13 @@ def predict_prepared(net: Network, prepared: Sequence[Prepared]) -> list[Predict
     """Read already prepared pictures with one batched forward pass of ``net``.
 
     Pictures without a digit are still fed (as the black image in their ``pixels``) but get
-    ``digit=None``.
+    ``digit=None``. If ``net`` learnt deslanted digits, the pictures are stood upright first
+    (:func:`~digitnet.preprocess.upright`; each prediction's ``prepared`` is then that copy).
     """
     if not prepared:
         return []
+    if wants_deslant(net.metadata):
+        prepared = [upright(p) for p in prepared]
     batch = np.stack([p.pixels.reshape(-1) for p in prepared])
     outputs = np.asarray(net.predict_proba(batch))
     return [make_prediction(p, o) for p, o in zip(prepared, outputs, strict=True)]
@@ -142,7 +149,8 @@ def predict_images(net: Network, images: Sequence[ImageInput]) -> list[Predictio
     ImageError from an unreadable picture propagates (prepare the pictures one by one and use
     :func:`predict_prepared` to handle them separately).
     """
-    return predict_prepared(net, [prepare(image) for image in images])
+    deslant = wants_deslant(net.metadata)
+    return predict_prepared(net, [prepare(image, deslant) for image in images])
 
 
 def predict_image(net: Network, image: ImageInput) -> Prediction:
@@ -184,7 +192,8 @@ def predict_pixels(net: Network, pixels: ArrayLike) -> Prediction:
     :func:`mnist_pixels`), fed to ``net`` as they are. The answer is the same
     :class:`Prediction` as :func:`predict_image` gives, with a :class:`Prepared` that holds
     just that image (no steps, no box). An image without a single lit pixel is refused
-    (``found=False``, ``digit=None``); any other image counts as a digit.
+    (``found=False``, ``digit=None``); any other image counts as a digit. A network that learnt
+    deslanted digits reads it deslanted, as it learnt MNIST's.
     """
     image = mnist_pixels(pixels)
     found = bool(image.any())

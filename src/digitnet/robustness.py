@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from digitnet.augment import Distortion, distort
 from digitnet.errors import DigitnetError
 from digitnet.network import Network
+from digitnet.slant import inputs_for
 
 SEED = 3
 #: Each distortion: its unit and the amounts measured, from none to a lot.
@@ -87,6 +88,9 @@ def robustness_curves(
                 f"unknown distortion {name!r}; choose one of: {', '.join(DISTORTIONS)}."
             )
         unit, amounts = DISTORTIONS[name]
-        accuracies = [net.accuracy(distorted(images, name, amount, seed), y) for amount in amounts]
+        accuracies = [  # read as the network learnt: deslanted after the distortion if it says so
+            net.accuracy(inputs_for(net.metadata, distorted(images, name, amount, seed)), y)
+            for amount in amounts
+        ]
         curves.append(Curve(name, unit, [float(a) for a in amounts], accuracies))
     return curves

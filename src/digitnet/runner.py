@@ -16,6 +16,7 @@ from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
 from digitnet.network import Network
 from digitnet.recipe import Recipe
+from digitnet.slant import deslant_pixels, preprocessing_record
 from digitnet.training import EpochCallback, EpochMetrics, ProgressCallback, StateCallback, train
 
 
@@ -46,11 +47,20 @@ class Trained:
 
 def split_data(recipe: Recipe, mnist: MNIST) -> Split:
     """The last ``validation_size`` training images validate; of the others the first
-    ``limit`` (0: all) are trained on; the test set is MNIST's test set."""
+    ``limit`` (0: all) are trained on; the test set is MNIST's test set. With the recipe's
+    ``preprocessing = "deslant"`` every image is deslanted (:mod:`digitnet.slant`)."""
     train_set, validation = split_validation(mnist.train, recipe.validation_size)
     if recipe.limit:
         train_set = train_set.subset(0, min(recipe.limit, len(train_set)))
-    return Split(train_set, validation, mnist.test)
+    split = Split(train_set, validation, mnist.test)
+    if recipe.preprocessing == "deslant":
+        split = Split(*(upright_set(part) for part in (train_set, validation, mnist.test)))
+    return split
+
+
+def upright_set(part: Dataset) -> Dataset:
+    """The images of ``part`` deslanted, as uint8 (rounded), with the same labels."""
+    return Dataset(deslant_pixels(part.images), part.labels)
 
 
 def build_network(recipe: Recipe) -> Network:
@@ -93,6 +103,7 @@ def run_recipe(
             f"MNIST needs {data.train.images[0].size} input and 10 output neurons; "
             f"the layers {net.sizes} have {net.sizes[0]} and {net.sizes[-1]}"
         )
+    net.metadata["preprocessing"] = preprocessing_record(recipe.preprocessing)
     teacher = Network.load(recipe.teacher) if recipe.teacher else None
     validation = (split.validation.images, split.validation.labels)
     history = train(

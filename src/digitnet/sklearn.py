@@ -43,6 +43,7 @@ LEFT_OUT = {
     "teacher": "a teacher is an MNIST model, answering digits 0..9, not the classes of any data",
     "distill_weight": "it only matters with a teacher",
     "temperature": "it only matters with a teacher",
+    "preprocessing": "deslanting is for 28x28 digits read through digitnet's own reading path",
 }
 
 #: Defaults that differ from the quick preset's, and why (see docs/sklearn.md).

@@ -14,12 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from digitnet.cli.common import add_model_argument, model_of, number, require
 from digitnet.errors import DigitnetError
+
+if TYPE_CHECKING:
+    from digitnet.network import Network
 
 CHANGE_ZOOM = 10  # the change picture is 280x280: each pixel a 10x10 square
 
@@ -79,8 +82,11 @@ def parse_target(text: str) -> int:
     return check_target(value)
 
 
-def read_digit(args: argparse.Namespace) -> tuple[np.ndarray, str]:
-    """The 28x28 pixels (0..1) to fool, and a name for them."""
+def read_digit(args: argparse.Namespace, net: Network) -> tuple[np.ndarray, str]:
+    """The 28x28 pixels (0..1) to fool, as ``net`` reads them (deslanted if it learnt so), and
+    a name for them."""
+    from digitnet.slant import inputs_for, wants_deslant
+
     if (args.image is None) == (args.test_index is None):
         raise DigitnetError("give one IMAGE or --test-index N (not both).")
     if args.test_index is not None:
@@ -92,14 +98,15 @@ def read_digit(args: argparse.Namespace) -> tuple[np.ndarray, str]:
                 f"--test-index {args.test_index} is out of range: the test set has "
                 f"{len(test):,} digits, numbered 0 to {len(test) - 1:,}."
             )
-        return test.images[args.test_index] / 255.0, f"test digit {args.test_index}"
+        pixels = inputs_for(net.metadata, test.images[args.test_index : args.test_index + 1])
+        return np.asarray(pixels)[0] / 255.0, f"test digit {args.test_index}"
     require("fool", "PIL")
     from digitnet.preprocess import prepare
 
     path = Path(args.image)
     if not path.is_file():
         raise DigitnetError(f"the image {path} does not exist.")
-    prepared = prepare(path)
+    prepared = prepare(path, wants_deslant(net.metadata))
     if not prepared.found:
         raise DigitnetError(f"found no digit in {path}: {prepared.reason}.")
     return np.asarray(prepared.pixels, dtype=np.float64), str(path)
@@ -146,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         raise DigitnetError(f"--budget must lie in (0, 1], not {args.budget}.")
     out = check_output(args.output, (".png",), "picture") if args.output else None
     net = Network.load(model_of(args))
-    pixels, name = read_digit(args)
+    pixels, name = read_digit(args, net)
     before = int(net.predict(pixels.reshape(1, -1))[0])
     check_target(target, before)
     result = fool(net, pixels.reshape(1, -1), [target], budget=args.budget)

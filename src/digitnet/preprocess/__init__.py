@@ -13,15 +13,18 @@ saw such images, so a photo or a drawing must go through the same steps before i
 6. :func:`adjust_thickness`   bring the stroke width near MNIST's
    :func:`fit_in_box`         scale so that the longer side is 20 pixels
 7. :func:`center_by_mass`     paste into 28x28 with the centre of mass where MNIST has it
+8. :func:`upright`            only for networks that learnt deslanted digits (their model
+                              file says so): remove the slant (``deslant``)
 
 One module per step: ``loading`` (1), ``lighting`` (2, 3), ``ink`` (4, 5), ``geometry`` (6, 7),
-``rules`` (refusing pictures without a digit), ``pipeline`` (all of them in order) and
-``segment`` (a picture of several digits split into the ink of each), with
+``deslant`` (8), ``rules`` (refusing pictures without a digit), ``pipeline`` (all of them in
+order) and ``segment`` (a picture of several digits split into the ink of each), with
 ``images`` (the array types) and ``filters`` (window filters shared by 2 and 6). Each module
 holds, at its top, the measured constants of its step and where their numbers come from.
 Imports between them go one way, in this order: images, loading, filters, lighting, ink,
-geometry, rules, pipeline, segment (a module imports only modules before it). Everything is
-re-exported here, so ``from digitnet import preprocess as pp; pp.prepare(...)`` is the way in.
+geometry, deslant, rules, pipeline, segment (a module imports only modules before it).
+Everything is re-exported here, so ``from digitnet import preprocess as pp; pp.prepare(...)``
+is the way in.
 
 :func:`prepare` (pipeline) runs all the steps and keeps every intermediate picture (a web page
 shows them). Pictures that hold no digit (blank, noise, a scribble, a blob) are refused with a
@@ -34,6 +37,7 @@ in 0..1 (see :mod:`digitnet.preprocess.images`), unless said otherwise.
 
 from __future__ import annotations
 
+from digitnet.preprocess.deslant import stand_upright
 from digitnet.preprocess.filters import box_blur, window_filter
 from digitnet.preprocess.geometry import (
     BOX_SIZE,
@@ -110,6 +114,7 @@ from digitnet.preprocess.pipeline import (
     naive_input,
     prepare,
     prepare_crop,
+    upright,
 )
 from digitnet.preprocess.rules import (
     MAX_COVERAGE,
@@ -204,6 +209,8 @@ __all__ = [
     "resize",
     "shift_fraction",
     "stroke_width",
+    # deslant
+    "stand_upright",
     # rules
     "MAX_COVERAGE",
     "MAX_LENGTH",
@@ -226,6 +233,7 @@ __all__ = [
     "naive_input",
     "prepare",
     "prepare_crop",
+    "upright",
     # segment
     "MAX_DIGITS",
     "NUMBER_WORK_SIZE",

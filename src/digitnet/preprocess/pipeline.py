@@ -3,12 +3,14 @@ every intermediate picture; :func:`naive_input` is what a network would see with
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from digitnet.preprocess.deslant import stand_upright
 from digitnet.preprocess.geometry import (
     BOX_SIZE,
     MNIST_SIZE,
@@ -61,6 +63,7 @@ class Prepared:
     False when the picture holds no usable digit, and then ``reason`` says why. ``box`` is the
     digit's bounding box ``(top, left, bottom, right)`` (bottom and right exclusive) in the
     coordinates of the working images of ``steps`` (the ``grey`` step onwards), or None.
+    ``deslanted`` is True once the slant was removed (:mod:`digitnet.preprocess.deslant`).
     """
 
     pixels: FloatImage = field(repr=False)
@@ -68,6 +71,7 @@ class Prepared:
     found: bool
     reason: str | None = None
     box: tuple[int, int, int, int] | None = None
+    deslanted: bool = False
 
     def step(self, name: str) -> Step:
         """The step called ``name``; KeyError if the pipeline stopped before it."""
@@ -162,12 +166,13 @@ def prepare_crop(
     return Prepared(pixels, steps, found=True, reason=None, box=box)
 
 
-def prepare(image: ImageInput) -> Prepared:
+def prepare(image: ImageInput, deslant: bool = False) -> Prepared:
     """Turn a picture (path, bytes, PIL image or array) into MNIST's 28x28 format.
 
     Returns a :class:`Prepared` with the float32 ``(28, 28)`` pixels and every intermediate
     picture. Raises ImageError when the picture cannot be read; a readable picture without a
-    digit gives ``found=False`` and a ``reason``.
+    digit gives ``found=False`` and a ``reason``. With ``deslant`` the digit is also stood
+    upright at the end (:func:`upright`), for networks that learnt deslanted digits.
     """
     ink = clean_picture(image)
     box = find_digit_box(ink.cleaned.image)
@@ -176,7 +181,21 @@ def prepare(image: ImageInput) -> Prepared:
         blank = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
         return Prepared(blank, ink.steps, found=False, reason=reason or "there is no ink", box=box)
     top, left, bottom, right = box
-    return prepare_crop(ink.cleaned.image[top:bottom, left:right], ink.steps, box)
+    prepared = prepare_crop(ink.cleaned.image[top:bottom, left:right], ink.steps, box)
+    return upright(prepared) if deslant else prepared
+
+
+def upright(prepared: Prepared) -> Prepared:
+    """``prepared`` with its digit stood upright (:mod:`digitnet.preprocess.deslant`) and the
+    step ``upright`` added: a copy. Refused or already deslanted pictures come back as they
+    are."""
+    if not prepared.found or prepared.deslanted:
+        return prepared
+    pixels, note = stand_upright(prepared.pixels)
+    step = Step("upright", "Slant removed", pixels, note)
+    return dataclasses.replace(
+        prepared, pixels=pixels, steps=[*prepared.steps, step], deslanted=True
+    )
 
 
 def naive_input(image: ImageInput) -> FloatImage:

@@ -28,6 +28,7 @@ from digitnet.data import Dataset, images_to_inputs, load_mnist
 from digitnet.errors import DigitnetError
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import Adam
+from digitnet.slant import inputs_for
 
 Array = NDArray[np.float32]
 
@@ -228,6 +229,7 @@ def teach(
     x = np.asarray(x, DTYPE)
     labels = np.asarray(labels, np.int64)
     check_examples(x, labels)
+    x = np.asarray(inputs_for(net.metadata, x), DTYPE)  # as the network learnt (deslanted?)
     if epochs < 1:
         raise DigitnetError(f"epochs must be at least 1, got {epochs}")
     if replay < 0:
@@ -237,7 +239,7 @@ def teach(
         data = load_mnist()
         mnist = (data.train, data.test)
     train_set, test_set = mnist
-    test_x = images_to_inputs(test_set.images)
+    test_x = images_to_inputs(np.asarray(inputs_for(net.metadata, test_set.images), np.uint8))
     test_y = test_set.labels.astype(np.int64)
     split = split_held_out(labels, holdout, seed)
     tx, ty = x[split.taught], labels[split.taught]
@@ -263,7 +265,9 @@ def teach(
             ys = ty[pick]
             if replay:
                 r = rng.integers(0, len(train_set), replay)
-                rx = images_to_inputs(train_set.images[r])
+                rx = images_to_inputs(
+                    np.asarray(inputs_for(net.metadata, train_set.images[r]), np.uint8)
+                )
                 ry = student.as_target(train_set.labels[r].astype(np.int64), replay)
                 if KEEP:
                     ry = (1 - KEEP) * ry + KEEP * net._feedforward(rx).output

@@ -21,6 +21,7 @@ from digitnet.errors import DigitnetError, ModelFileError
 from digitnet.modelfile import PRETRAINED, PRETRAINED_DESCRIPTIONS, pretrained_path
 from digitnet.network import Network, load_network
 from digitnet.replay import save_network_and_snapshots
+from digitnet.slant import inputs_for
 from digitnet.web.errors import ApiError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -157,7 +158,7 @@ class ModelStore:
                 from digitnet.data import load_mnist
 
                 test = load_mnist().test
-                outputs = entry.net.predict_proba(test.images)
+                outputs = entry.net.predict_proba(inputs_for(entry.net.metadata, test.images))
                 predicted = np.argmax(outputs, axis=1)
                 total = outputs.sum(axis=1)
                 confidence = outputs[np.arange(len(outputs)), predicted] / np.where(

@@ -1,0 +1,116 @@
+"""Typeset digits from the machine's TrueType fonts (DejaVu, Liberation, ...): upright ones
+(:func:`font_digit`) and harder ones, rotated, slanted, thickened or thinned, in either
+polarity (:func:`hard_font_digit`)."""
+
+from __future__ import annotations
+
+import glob
+from functools import cache, lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+FONT_GLOBS = (
+    "/usr/share/fonts/truetype/dejavu/*.ttf",
+    "/usr/share/fonts/truetype/liberation/*.ttf",
+    "/usr/share/fonts/truetype/*/*.ttf",
+)
+# Fonts whose digits look nothing like handwriting (symbol and maths fonts).
+SKIP_FONTS = ("Math", "Symbol", "Emoji")
+# Glyphs are drawn at this many points, then scaled to the size wanted.
+GLYPH_POINTS = 200
+
+
+@lru_cache(maxsize=1)
+def font_files() -> tuple[str, ...]:
+    """The TrueType fonts found on the machine (empty if none), sorted, symbol fonts left out."""
+    found: set[str] = set()
+    for pattern in FONT_GLOBS:
+        found.update(glob.glob(pattern))
+    return tuple(sorted(f for f in found if not any(s in f for s in SKIP_FONTS)))
+
+
+@cache
+def font_at(path: str) -> ImageFont.FreeTypeFont:
+    """The TrueType font file ``path`` at ``GLYPH_POINTS`` points (loaded once)."""
+    return ImageFont.truetype(path, GLYPH_POINTS)
+
+
+def load_font(rng: np.random.Generator) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A random machine font at ``GLYPH_POINTS`` points, or Pillow's built-in font if there is
+    none."""
+    files = font_files()
+    if files:
+        return font_at(files[int(rng.integers(len(files)))])
+    return ImageFont.load_default(size=GLYPH_POINTS)
+
+
+def font_digit(
+    digit: int,
+    rng: np.random.Generator,
+    size: int | None = None,
+    invert: bool | None = None,
+) -> Image.Image:
+    """A typeset digit: greyscale ("L") ``size`` x ``size`` canvas (random 120-400 pixels),
+    random font, glyph 35-80% of the canvas high, random place, rotated up to 8 degrees;
+    black on white unless ``invert`` (random, one in four). The glyph is drawn large and then
+    scaled to its size (anti-aliased)."""
+    size = int(size if size is not None else rng.integers(120, 401))
+    invert = bool(rng.random() < 0.25) if invert is None else invert
+    font = load_font(rng)
+    glyph = Image.new("L", (GLYPH_POINTS * 2, GLYPH_POINTS * 2), 0)
+    ImageDraw.Draw(glyph).text(
+        (GLYPH_POINTS, GLYPH_POINTS), str(digit), fill=255, font=font, anchor="mm"
+    )
+    glyph = glyph.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BICUBIC)
+    glyph = glyph.crop(glyph.getbbox() or (0, 0, 1, 1))
+    factor = size * rng.uniform(0.35, 0.8) / glyph.height
+    factor = min(factor, 0.85 * size / max(glyph.size))  # must fit on the canvas
+    new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
+    glyph = glyph.resize(new, Image.Resampling.LANCZOS)
+    background, ink = (0, 255) if invert else (255, 0)
+    image = Image.new("L", (size, size), background)
+    left = int(rng.integers(0, size - glyph.width + 1))
+    top = int(rng.integers(0, size - glyph.height + 1))
+    image.paste(Image.new("L", glyph.size, ink), (left, top), glyph)
+    return image
+
+
+def hard_font_digit(digit: int, rng: np.random.Generator, size: int | None = None) -> Image.Image:
+    """A typeset digit as people use fonts to test a reader: greyscale ("L") ``size`` x ``size``
+    canvas (random 64-400 pixels), random font, glyph 30-85% of the canvas high, slanted (shear
+    up to 0.35) and rotated (up to 15 degrees) either way, its strokes thickened or thinned
+    (up to 6% of the glyph's height) in two of three, in either polarity (half and half)."""
+    size = int(size if size is not None else rng.integers(64, 401))
+    invert = bool(rng.random() < 0.5)
+    font = load_font(rng)
+    glyph = Image.new("L", (GLYPH_POINTS * 2, GLYPH_POINTS * 2), 0)
+    ImageDraw.Draw(glyph).text(
+        (GLYPH_POINTS, GLYPH_POINTS), str(digit), fill=255, font=font, anchor="mm"
+    )
+    shear = rng.uniform(-0.35, 0.35)
+    glyph = glyph.transform(
+        glyph.size,
+        Image.Transform.AFFINE,
+        (1.0, shear, -shear * GLYPH_POINTS, 0.0, 1.0, 0.0),
+        resample=Image.Resampling.BICUBIC,
+    )
+    glyph = glyph.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BICUBIC)
+    glyph = glyph.crop(glyph.getbbox() or (0, 0, 1, 1))
+    weight = rng.random()
+    if weight < 2 / 3:
+        k = 2 * round(glyph.height * rng.uniform(0.01, 0.06)) + 1
+        glyph = Image.fromarray(np.pad(np.asarray(glyph), k), "L")
+        bolder = weight < 0.45
+        glyph = glyph.filter(ImageFilter.MaxFilter(k) if bolder else ImageFilter.MinFilter(k))
+        glyph = glyph.crop(glyph.getbbox() or (0, 0, 1, 1))
+    factor = size * rng.uniform(0.3, 0.85) / glyph.height
+    factor = min(factor, 0.95 * size / max(glyph.size))
+    new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
+    glyph = glyph.resize(new, Image.Resampling.LANCZOS)
+    background, ink = (0, 255) if invert else (255, 0)
+    image = Image.new("L", (size, size), background)
+    left = int(rng.integers(0, size - glyph.width + 1))
+    top = int(rng.integers(0, size - glyph.height + 1))
+    image.paste(Image.new("L", glyph.size, ink), (left, top), glyph)
+    return image
