@@ -15,6 +15,7 @@ from PIL import Image
 from digitnet.costs import get_cost
 from digitnet.network import Network
 from digitnet.preprocess import prepare
+from digitnet.slant import inputs_for
 from digitnet.synthetic import WRITERS, Writer, writer_set
 from digitnet.teach import (
     find_labelled,
@@ -44,7 +45,8 @@ def writer(video: Network) -> tuple[str, Writer]:
     worst: tuple[float, str] = (2.0, "")
     for name, hand in WRITERS.items():
         images, labels = writer_set(hand, 30, seed=7)
-        worst = min(worst, (score(video, prepared(images), labels).accuracy or 0.0, name))
+        x = inputs_for(video.metadata, prepared(images))  # as the network reads them
+        worst = min(worst, (score(video, x, labels).accuracy or 0.0, name))
     return worst[1], WRITERS[worst[1]]
 
 
@@ -54,7 +56,7 @@ def test_a_writer_s_other_digits_are_read_far_better_after_teaching(
     name, hand = writer
     images, labels = writer_set(hand, 30, seed=1)  # 3 digits of each kind
     others, other_labels = writer_set(hand, 60, seed=2)
-    ox = prepared(others)
+    ox = inputs_for(video.metadata, prepared(others))  # as the network reads them
     result = teach(video, prepared(images), labels, seed=0)
     before = score(video, ox, other_labels).accuracy or 0.0
     after = score(result.net, ox, other_labels).accuracy or 0.0

@@ -63,7 +63,8 @@ class Prepared:
     False when the picture holds no usable digit, and then ``reason`` says why. ``box`` is the
     digit's bounding box ``(top, left, bottom, right)`` (bottom and right exclusive) in the
     coordinates of the working images of ``steps`` (the ``grey`` step onwards), or None.
-    ``deslanted`` is True once the slant was removed (:mod:`digitnet.preprocess.deslant`).
+    ``deslanted`` is True once the slant was removed (:mod:`digitnet.preprocess.deslant`);
+    :attr:`mnist_style` is then the pixels from before, as MNIST's own files would hold them.
     """
 
     pixels: FloatImage = field(repr=False)
@@ -72,6 +73,12 @@ class Prepared:
     reason: str | None = None
     box: tuple[int, int, int, int] | None = None
     deslanted: bool = False
+    unslanted: FloatImage | None = field(default=None, repr=False)
+
+    @property
+    def mnist_style(self) -> FloatImage:
+        """The 28x28 pixels in MNIST's own format: before deslanting, if it was done."""
+        return self.pixels if self.unslanted is None else self.unslanted
 
     def step(self, name: str) -> Step:
         """The step called ``name``; KeyError if the pipeline stopped before it."""
@@ -194,7 +201,11 @@ def upright(prepared: Prepared) -> Prepared:
     pixels, note = stand_upright(prepared.pixels)
     step = Step("upright", "Slant removed", pixels, note)
     return dataclasses.replace(
-        prepared, pixels=pixels, steps=[*prepared.steps, step], deslanted=True
+        prepared,
+        pixels=pixels,
+        steps=[*prepared.steps, step],
+        deslanted=True,
+        unslanted=prepared.pixels,
     )
 
 

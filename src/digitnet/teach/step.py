@@ -25,7 +25,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from digitnet.costs import EPS
 from digitnet.network import DTYPE, Network
-from digitnet.slant import inputs_for
 from digitnet.teach.finetune import cost_name
 
 Array = NDArray[np.float32]
@@ -70,13 +69,13 @@ class StepResult:
     outputs_after: Array = field(repr=False)
 
 
-def example_input(image: ArrayLike, net: Network | None = None) -> Array:
-    """A prepared digit (28x28 or 784 values: uint8 0..255 or numbers in 0..1) as (1, 784),
-    deslanted if ``net`` learnt deslanted digits (see :mod:`digitnet.slant`)."""
+def example_input(image: ArrayLike) -> Array:
+    """A digit as the network reads it (28x28 or 784 values: uint8 0..255 or numbers in 0..1;
+    already deslanted for a network that learnt deslanted digits, like the ``input`` of
+    ``POST /api/predict``'s answer) as (1, 784)."""
     from digitnet.prediction import mnist_pixels  # the prediction path loads Pillow
 
-    x = mnist_pixels(image).reshape(1, -1).astype(DTYPE)
-    return x if net is None else np.asarray(inputs_for(net.metadata, x), DTYPE)
+    return mnist_pixels(image).reshape(1, -1).astype(DTYPE)
 
 
 def check_label(label: int) -> int:
@@ -119,7 +118,7 @@ def lesson(net: Network, image: ArrayLike, label: int) -> Lesson:
     """What learning that ``image`` (a prepared digit) is a ``label`` would change (see the
     module's description)."""
     label = check_label(label)
-    x = example_input(image, net)
+    x = example_input(image)
     cost = cost_name(net)
     grads = net.backprop(x, np.array([label]), cost)
     outputs = net.feedforward(x).output[0]
@@ -146,7 +145,7 @@ def one_step(net: Network, image: ArrayLike, label: int, learning_rate: float) -
     label = check_label(label)
     if not np.isfinite(learning_rate) or not 0.0 < learning_rate <= 100.0:
         raise ValueError(f"the learning rate must lie above 0 and at most 100, got {learning_rate}")
-    x = example_input(image, net)
+    x = example_input(image)
     cost = cost_name(net)
     y = np.array([label])
     grads = net.backprop(x, y, cost)

@@ -24,6 +24,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from digitnet.errors import DigitnetError
 from digitnet.prediction import predict_image, predict_pixels
 from digitnet.preprocess import to_grey
+from digitnet.slant import inputs_for
 from digitnet.teach.archive import idx_zip, png_zip, read_zip
 from digitnet.teach.folder import label_of_name, prepare_digit
 from digitnet.teach.store import MAX_SIDE, DigitStore, check_id
@@ -105,7 +106,9 @@ def add_digit(store: ModelStore, digits: DigitStore, body: DigitBody) -> dict[st
     if not prediction.prepared.found:
         raise ApiError(422, f"no digit found: {prediction.prepared.reason}")
     try:
-        entry = digits.add(image, prediction.prepared.pixels, body.label, name, prediction.digit)
+        # kept in MNIST's own format (not deslanted), like the digits of `digitnet train --data-dir`
+        mnist_style = prediction.prepared.mnist_style
+        entry = digits.add(image, mnist_style, body.label, name, prediction.digit)
     except DigitnetError as exc:
         raise refused(exc) from None
     return {**digits.describe(entry), "count": len(digits.entries())}
@@ -125,7 +128,8 @@ def list_digits(store: ModelStore, digits: DigitStore, model: str | None) -> dic
         images, labels = digits.dataset(entries)
     except DigitnetError as exc:
         raise refused(exc) from None
-    answers = net.predict(images.reshape(len(images), -1)) if len(entries) else np.zeros(0)
+    x = inputs_for(net.metadata, images.reshape(len(images), -1))  # as the network learnt them
+    answers = net.predict(x) if len(entries) else np.zeros(0)
     items = [
         {
             **digits.describe(entry),
