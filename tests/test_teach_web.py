@@ -54,6 +54,13 @@ def add_writer_digits(client: TestClient, n: int, seed: int = 1) -> list[dict[st
     return added
 
 
+@pytest.mark.parametrize("model", ["video", "wide"])  # video deslants its digits; wide does not
+def test_no_digits_yet_is_an_empty_list(client: TestClient, model: str) -> None:
+    r = client.get(f"/api/digits?model={model}")
+    assert r.status_code == 200, r.text
+    assert r.json()["count"] == 0 and r.json()["digits"] == []
+
+
 def test_digits_are_kept_listed_deleted_and_survive_a_restart(
     client: TestClient, tmp_path: Path
 ) -> None:

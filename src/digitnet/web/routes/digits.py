@@ -128,8 +128,9 @@ def list_digits(store: ModelStore, digits: DigitStore, model: str | None) -> dic
         images, labels = digits.dataset(entries)
     except DigitnetError as exc:
         raise refused(exc) from None
-    x = inputs_for(net.metadata, images.reshape(len(images), -1))  # as the network learnt them
-    answers = net.predict(x) if len(entries) else np.zeros(0)
+    answers = np.zeros(0, np.int64)
+    if len(entries):  # read as the network learnt them (deslanted, if it says so)
+        answers = net.predict(inputs_for(net.metadata, images.reshape(len(images), -1)))
     items = [
         {
             **digits.describe(entry),
