@@ -18,12 +18,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from digitnet.cli.common import add_model_argument, looks_like_model, model_of, require
 from digitnet.errors import DigitnetError, ImageError
+
+if TYPE_CHECKING:
+    from digitnet.network import Network
 
 SHOW_INPUT_HELP = (
     "save the 28x28 image the network saw as PNG. With one IMAGE, OUT is the file to write. "
@@ -157,24 +160,38 @@ def error_entry(name: str, message: str) -> dict[str, Any]:
     }
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``digitnet predict``; return the exit code (2 if any picture failed, else 0)."""
-    require("predict", "PIL")
+def pictures_and_network(args: argparse.Namespace) -> tuple[list[str], Network]:
+    """The picture names of ``digitnet predict`` or ``read`` (a model named before them counts
+    as ``--model``) and the network to read them with; a DigitnetError with one sentence for a
+    model that cannot be loaded or standard input named twice."""
     from digitnet.network import Network
-    from digitnet.prediction import predict_prepared
-    from digitnet.preprocess import Prepared, prepare
 
     images: list[str] = list(args.images)
     if len(images) > 1 and looks_like_model(images[0]):
         args.model_given = images.pop(0)
-    try:
-        net = Network.load(model_of(args))
-    except DigitnetError as exc:
-        print(f"digitnet: error: {exc}", file=sys.stderr)
-        return 2
+    net = Network.load(model_of(args))
     if images.count("-") > 1:
-        print("digitnet: error: standard input ('-') can be read only once.", file=sys.stderr)
-        return 2
+        raise DigitnetError("standard input ('-') can be read only once.")
+    return images, net
+
+
+def show_input_paths(images: list[str], pattern: str) -> list[Path]:
+    """:func:`input_paths`, or a DigitnetError with one sentence for a bad pattern."""
+    try:
+        return input_paths(images, pattern)
+    except (KeyError, IndexError, ValueError):
+        raise DigitnetError(
+            f"the --show-input pattern {pattern!r} may only use {{name}} and {{index}}."
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``digitnet predict``; return the exit code (2 if any picture failed, else 0)."""
+    require("predict", "PIL")
+    from digitnet.prediction import predict_prepared
+    from digitnet.preprocess import Prepared, prepare
+
+    images, net = pictures_and_network(args)
     errors: dict[int, str] = {}
     prepared: dict[int, Prepared] = {}
     found: dict[int, int] = {}
@@ -191,15 +208,7 @@ def run(args: argparse.Namespace) -> int:
     )
     saved: dict[int, Path] = {}
     if args.show_input:
-        try:
-            targets = input_paths(images, args.show_input)
-        except (KeyError, IndexError, ValueError):
-            print(
-                f"digitnet: error: the --show-input pattern {args.show_input!r} may only use "
-                "{name} and {index}.",
-                file=sys.stderr,
-            )
-            return 2
+        targets = show_input_paths(images, args.show_input)
         for i in readable:
             try:
                 save_input(prepared[i].pixels, targets[i])

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from digitnet.cli.common import add_model_argument, looks_like_model, model_of, require
-from digitnet.cli.predict import input_paths, read_source
-from digitnet.errors import DigitnetError, ImageError
+from digitnet.cli.common import add_model_argument, require
+from digitnet.cli.predict import pictures_and_network, read_source, show_input_paths
+from digitnet.errors import ImageError
 
 SHOW_INPUT_HELP = (
     "save, per picture, the picture with a box drawn around each digit and, beside it, each "
@@ -118,31 +118,10 @@ def save_shown(reading: Any, path: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``digitnet read``; return the exit code (2 if any picture failed, else 0)."""
     require("read", "PIL")
-    from digitnet.network import Network
     from digitnet.numbers import read_number
 
-    images: list[str] = list(args.images)
-    if len(images) > 1 and looks_like_model(images[0]):
-        args.model_given = images.pop(0)
-    try:
-        net = Network.load(model_of(args))
-    except DigitnetError as exc:
-        print(f"digitnet: error: {exc}", file=sys.stderr)
-        return 2
-    if images.count("-") > 1:
-        print("digitnet: error: standard input ('-') can be read only once.", file=sys.stderr)
-        return 2
-    targets: list[Path] = []
-    if args.show_input:
-        try:
-            targets = input_paths(images, args.show_input)
-        except (KeyError, IndexError, ValueError):
-            print(
-                f"digitnet: error: the --show-input pattern {args.show_input!r} may only use "
-                "{name} and {index}.",
-                file=sys.stderr,
-            )
-            return 2
+    images, net = pictures_and_network(args)
+    targets = show_input_paths(images, args.show_input) if args.show_input else []
     entries: list[dict[str, Any]] = []
     failed = False
     for i, name in enumerate(images):

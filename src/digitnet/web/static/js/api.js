@@ -7,7 +7,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+// The checked response of one request: an ApiError with the server's one sentence unless OK.
+export async function request(method, path, body) {
   const options = { method, headers: {} };
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
@@ -19,17 +20,27 @@ async function call(method, path, body) {
   } catch (err) {
     throw new ApiError(0, "the digitnet server does not answer; is `digitnet serve` still running?");
   }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch (err) {
-    data = null;
-  }
   if (!response.ok) {
-    const message = data && data.error ? data.error : `the server answered ${response.status}`;
+    let message = `the server answered ${response.status}`;
+    try {
+      const data = await response.json();
+      if (data && data.error) message = data.error;
+    } catch (err) {
+      /* not JSON */
+    }
     throw new ApiError(response.status, message);
   }
-  return data;
+  return response;
+}
+
+// One request's JSON answer (null if it has none).
+async function call(method, path, body) {
+  const response = await request(method, path, body);
+  try {
+    return await response.json();
+  } catch (err) {
+    return null;
+  }
 }
 
 export const api = {

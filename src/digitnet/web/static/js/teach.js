@@ -1,7 +1,7 @@
 // Teach it your handwriting: "Wrong? It is a ..." on the Draw view, and the Teach view with
 // one example's lesson and one step, the gallery of your digits, and a teaching run.
 
-import { ApiError } from "./api.js";
+import { ApiError, request } from "./api.js";
 import { fmt, paintGrey, paintWeights } from "./colors.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,32 +17,7 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function call(method, path, body) {
-  const options = { method, headers: {} };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch (err) {
-    throw new ApiError(0, "the digitnet server does not answer; is `digitnet serve` still running?");
-  }
-  if (!response.ok) {
-    let message = `the server answered ${response.status}`;
-    try {
-      const data = await response.json();
-      if (data && data.error) message = data.error;
-    } catch (err) {
-      /* not JSON */
-    }
-    throw new ApiError(response.status, message);
-  }
-  return response;
-}
-
-const json = async (method, path, body) => (await call(method, path, body)).json();
+const json = async (method, path, body) => (await request(method, path, body)).json();
 
 // Files as {name, data_b64} for POST /api/digits/import.
 function readFile(file) {
@@ -334,7 +309,7 @@ export class Teach {
     numbers.replaceChildren(el("div", { class: "muted", text: "Teaching\u2026" }));
     document.body.dataset.teaching = "running";
     try {
-      const response = await call("POST", "/api/teach", { model: this.app.state.model });
+      const response = await request("POST", "/api/teach", { model: this.app.state.model });
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
       let buffer = "";
