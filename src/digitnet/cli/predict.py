@@ -50,6 +50,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "with the reason. Pictures that cannot be read are reported on stderr; the others "
         "are still answered, and the exit code is then 2.",
     )
+    add_picture_arguments(p, SHOW_INPUT_HELP)
+    return p
+
+
+def add_picture_arguments(p: argparse.ArgumentParser, show_input_help: str) -> None:
+    """The arguments ``digitnet predict`` and ``read`` share: pictures (a model may come
+    first), ``--model``, ``--json`` and ``--show-input`` (what it saves: ``show_input_help``)."""
     p.add_argument(
         "images",
         nargs="+",
@@ -63,8 +70,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="print a JSON list with one object per picture instead of text",
     )
-    p.add_argument("--show-input", default=None, metavar="OUT", help=SHOW_INPUT_HELP)
-    return p
+    p.add_argument("--show-input", default=None, metavar="OUT", help=show_input_help)
 
 
 def read_source(name: str) -> str | bytes:

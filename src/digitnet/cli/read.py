@@ -22,8 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from digitnet.cli.common import add_model_argument, require
-from digitnet.cli.predict import pictures_and_network, read_source, show_input_paths
+from digitnet.cli.common import require
+from digitnet.cli.predict import (
+    add_picture_arguments,
+    pictures_and_network,
+    read_source,
+    show_input_paths,
+)
 from digitnet.errors import ImageError
 
 SHOW_INPUT_HELP = (
@@ -47,20 +52,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "number and each digit's probability. Pictures without a digit, or with more than 20 "
         "marks, get one sentence; the others are still answered, and the exit code is then 2.",
     )
-    p.add_argument(
-        "images",
-        nargs="+",
-        metavar="[MODEL] IMAGE",
-        help="picture files to read; '-' reads one picture from standard input. A first "
-        "argument that is video, wide or a .safetensors file is the model",
-    )
-    add_model_argument(p, positional=False)
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON list with one object per picture instead of text",
-    )
-    p.add_argument("--show-input", default=None, metavar="OUT", help=SHOW_INPUT_HELP)
+    add_picture_arguments(p, SHOW_INPUT_HELP)
     return p
 
 
