@@ -29,6 +29,7 @@ import numpy as np
 
 from digitnet import load_pretrained
 from digitnet.data import load_mnist
+from digitnet.slant import inputs_for
 from digitnet.fooling import BUDGET, fool
 
 SEED = 15
@@ -45,7 +46,7 @@ def measure(name: str, n: int) -> str:
     """One table row: fool the first n test digits toward random targets."""
     net = load_pretrained(name)
     test = load_mnist().test
-    images = test.images[:n]
+    images = inputs_for(net.metadata, test.images[:n])  # as the network reads them
     start = time.perf_counter()
     result = fool(net, images, targets(net.predict(images), SEED))
     seconds = time.perf_counter() - start
