@@ -29,8 +29,8 @@ import numpy as np
 
 from digitnet import load_pretrained
 from digitnet.data import load_mnist
-from digitnet.slant import inputs_for
 from digitnet.fooling import BUDGET, fool
+from digitnet.slant import inputs_for
 
 SEED = 15
 ROW = "| {} | {} | {:,} | {:.2%} | {:.3f} | {:.3f} | {:.3f} | {:.2f} | {:.1f} |"
