@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,14 @@ from digitnet.batches import BatchMaker
 from digitnet.checkpoint import TrainingState, write_checkpoint
 from digitnet.costs import Cost, get_cost
 from digitnet.errors import DigitnetError
+from digitnet.history import (
+    EpochCallback,
+    EpochMetrics,
+    ProgressCallback,
+    StateCallback,
+    list_history,
+    record_history,
+)
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import Optimizer, learning_rate_at, make_optimizer
 from digitnet.parameters import FlatParameters
@@ -39,25 +45,6 @@ def TrainingConfig(**options: Any) -> Recipe:  # noqa: N802 - digitnet 0.1's cla
     """digitnet 0.1's training settings: now a :class:`~digitnet.recipe.Recipe` whose
     defaults are Nielsen's chapter-1 run (SGD, eta 3.0, mini-batch 10, 30 epochs)."""
     return Recipe.preset("nielsen", **options)
-
-
-@dataclass
-class EpochMetrics:
-    """What one epoch achieved."""
-
-    epoch: int
-    loss: float
-    train_accuracy: float
-    validation_accuracy: float | None
-    validation_loss: float | None
-    learning_rate: float
-    seconds: float
-    images_per_second: float
-
-
-ProgressCallback = Callable[[int, int, float], None]
-EpochCallback = Callable[[EpochMetrics, Network], None]
-StateCallback = Callable[[Network, TrainingState], None]
 
 
 def choose_threads(net: Network, batch_size: int, threads: int = 0) -> int | None:
@@ -131,7 +118,7 @@ def train(
     def keep(epochs_done: int) -> None:
         if checkpoint is None and on_state is None:
             return
-        _record(net, recipe, history)
+        record_history(net, recipe, history)
         copy, now = net.copy(), epoch.state(epochs_done, best, state)
         if checkpoint is not None:
             write_checkpoint(checkpoint, copy, now)
@@ -160,7 +147,7 @@ def train(
             if patience_over or stopped:
                 break
     best.restore()
-    _record(net, recipe, history)
+    record_history(net, recipe, history)
     return history
 
 
@@ -242,7 +229,7 @@ class BestEpoch:
             if self.recipe.early_stopping:
                 self.params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
             if self.checkpoint is not None:
-                _record(net, self.recipe, self.history)
+                record_history(net, self.recipe, self.history)
                 net.save(self.checkpoint)
         else:
             self.since += 1
@@ -397,13 +384,3 @@ def distilled_targets(teacher: Network, x: Array, labels: Array, recipe: Recipe)
     z = teacher._feedforward(x).weighted_sums[-1] / DTYPE(recipe.temperature)
     w = DTYPE(recipe.distill_weight)
     return (1 - w) * labels + w * softmax(z)
-
-
-def list_history(net: Network) -> list[EpochMetrics]:
-    """The metrics history kept in ``net.metadata`` (empty for a new network)."""
-    return [EpochMetrics(**h) for h in net.metadata.get("history", [])]
-
-
-def _record(net: Network, recipe: Recipe, history: list[EpochMetrics]) -> None:
-    net.metadata["training"] = recipe.to_dict()
-    net.metadata["history"] = [asdict(h) for h in history]
