@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitnet.errors import DigitnetError
+from digitnet.slant import as_images
 
 SIZE = 28
 CENTRE = (SIZE - 1) / 2  # 13.5: the middle of the 28x28 grid
@@ -246,7 +247,7 @@ def augment_batch(
     ``images``: (n, 784) or (n, 28, 28), float in 0..1 or uint8 in 0..255.
     Returns (n, 784) float32 in 0..1. The same ``rng`` state gives the same result.
     """
-    x = _as_images(images)
+    x = as_images(images)
     if aug.is_identity():
         return x.reshape(len(x), SIZE * SIZE).copy()
     return distort(x, sample_distortion(len(x), rng, aug))
@@ -254,7 +255,7 @@ def augment_batch(
 
 def distort(images: ArrayLike, d: Distortion) -> NDArray[np.float32]:
     """Applies the distortion ``d`` to a batch: images as in :func:`augment_batch` -> (n, 784)."""
-    x = _as_images(images)
+    x = as_images(images)
     n = len(x)
     if any(len(values) != n for values in (d.angle, d.scale, d.shift_x, d.shift_y, d.stroke)):
         raise DigitnetError(f"the distortion is not for a batch of {n} images.")
@@ -308,16 +309,6 @@ def _warp(x: NDArray[np.float32], d: Distortion) -> NDArray[np.float32]:
     lower_right += upper_right
     np.clip(lower_right, 0.0, 1.0, out=lower_right)
     return lower_right.reshape(n, SIZE * SIZE)
-
-
-def _as_images(images: ArrayLike) -> NDArray[np.float32]:
-    """(n, 784) or (n, 28, 28), uint8 or float -> (n, 28, 28) float32 in 0..1 (may be a view)."""
-    x = np.asarray(images)
-    if x.ndim not in (2, 3) or x.shape[1:] not in ((SIZE * SIZE,), (SIZE, SIZE)):
-        raise DigitnetError(f"expected images of shape (n, 784) or (n, 28, 28), got {x.shape}.")
-    if x.dtype == np.uint8:
-        x = np.divide(x, np.float32(255), dtype=np.float32)
-    return x.astype(np.float32, copy=False).reshape(len(x), SIZE, SIZE)
 
 
 def _source_points(d: Distortion, n: int) -> NDArray[np.float32]:

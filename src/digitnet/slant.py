@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from digitnet.errors import DigitnetError
+
 SIZE = 28
 #: MNIST's digits fit in a 20x20 box; deslanting keeps them inside it.
 BOX = 20
@@ -44,7 +46,7 @@ def slant(images: ArrayLike) -> NDArray[np.float64]:
     ``(n, 28, 28)``: how many columns the ink moves right per row down (positive: the top
     leans left, like ``\\``; handwriting leaning right gives negative values). 0 for blank
     images."""
-    x = _as_float(images).astype(np.float64)
+    x = as_images(images).astype(np.float64)
     rows = np.arange(SIZE, dtype=np.float64)
     total = x.sum(axis=(1, 2))
     safe = np.where(total > 0, total, 1.0)
@@ -62,7 +64,7 @@ def deslant(images: ArrayLike) -> NDArray[np.float32]:
     """Each image of ``images`` (``(n, 784)`` or ``(n, 28, 28)``, uint8 0..255 or floats 0..1,
     white digit on black) stood upright: float32 ``(n, 784)`` in 0..1. The same images always
     give the same result."""
-    x = _as_float(images)
+    x = as_images(images)
     out = np.empty((len(x), SIZE * SIZE), np.float32)
     for start in range(0, len(x), _BLOCK):
         block = slice(start, start + _BLOCK)
@@ -127,12 +129,14 @@ def _bilinear(
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def _as_float(images: ArrayLike) -> NDArray[np.float32]:
+def as_images(images: ArrayLike) -> NDArray[np.float32]:
+    """(n, 784) or (n, 28, 28), uint8 or float -> (n, 28, 28) float32 in 0..1 (may be a view);
+    a DigitnetError for any other shape (used by :mod:`digitnet.augment` too)."""
     x = np.asarray(images)
     if x.ndim not in (2, 3) or x.shape[1:] not in ((SIZE * SIZE,), (SIZE, SIZE)):
-        raise ValueError(f"expected images of shape (n, 784) or (n, 28, 28), got {x.shape}")
+        raise DigitnetError(f"expected images of shape (n, 784) or (n, 28, 28), got {x.shape}.")
     if x.dtype == np.uint8:
-        x = np.divide(x, np.float32(255.0), dtype=np.float32)
+        x = np.divide(x, np.float32(255), dtype=np.float32)
     return x.astype(np.float32, copy=False).reshape(len(x), SIZE, SIZE)
 
 

@@ -45,6 +45,30 @@ def load_font(rng: np.random.Generator) -> ImageFont.FreeTypeFont | ImageFont.Im
     return ImageFont.load_default(size=GLYPH_POINTS)
 
 
+def draw_glyph(digit: int, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> Image.Image:
+    """``digit`` in ``font``, white on black, centred on a canvas twice the glyph size."""
+    glyph = Image.new("L", (GLYPH_POINTS * 2, GLYPH_POINTS * 2), 0)
+    ImageDraw.Draw(glyph).text(
+        (GLYPH_POINTS, GLYPH_POINTS), str(digit), fill=255, font=font, anchor="mm"
+    )
+    return glyph
+
+
+def place_glyph(
+    glyph: Image.Image, factor: float, size: int, invert: bool, rng: np.random.Generator
+) -> Image.Image:
+    """A cropped ``glyph`` scaled by ``factor`` and pasted at a random place of a ``size`` x
+    ``size`` canvas: white ink on black if ``invert``, else black ink on white."""
+    new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
+    glyph = glyph.resize(new, Image.Resampling.LANCZOS)
+    background, ink = (0, 255) if invert else (255, 0)
+    image = Image.new("L", (size, size), background)
+    left = int(rng.integers(0, size - glyph.width + 1))
+    top = int(rng.integers(0, size - glyph.height + 1))
+    image.paste(Image.new("L", glyph.size, ink), (left, top), glyph)
+    return image
+
+
 def font_digit(
     digit: int,
     rng: np.random.Generator,
@@ -58,22 +82,12 @@ def font_digit(
     size = int(size if size is not None else rng.integers(120, 401))
     invert = bool(rng.random() < 0.25) if invert is None else invert
     font = load_font(rng)
-    glyph = Image.new("L", (GLYPH_POINTS * 2, GLYPH_POINTS * 2), 0)
-    ImageDraw.Draw(glyph).text(
-        (GLYPH_POINTS, GLYPH_POINTS), str(digit), fill=255, font=font, anchor="mm"
-    )
+    glyph = draw_glyph(digit, font)
     glyph = glyph.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BICUBIC)
     glyph = glyph.crop(glyph.getbbox() or (0, 0, 1, 1))
     factor = size * rng.uniform(0.35, 0.8) / glyph.height
     factor = min(factor, 0.85 * size / max(glyph.size))  # must fit on the canvas
-    new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
-    glyph = glyph.resize(new, Image.Resampling.LANCZOS)
-    background, ink = (0, 255) if invert else (255, 0)
-    image = Image.new("L", (size, size), background)
-    left = int(rng.integers(0, size - glyph.width + 1))
-    top = int(rng.integers(0, size - glyph.height + 1))
-    image.paste(Image.new("L", glyph.size, ink), (left, top), glyph)
-    return image
+    return place_glyph(glyph, factor, size, invert, rng)
 
 
 def hard_font_digit(digit: int, rng: np.random.Generator, size: int | None = None) -> Image.Image:
@@ -84,10 +98,7 @@ def hard_font_digit(digit: int, rng: np.random.Generator, size: int | None = Non
     size = int(size if size is not None else rng.integers(64, 401))
     invert = bool(rng.random() < 0.5)
     font = load_font(rng)
-    glyph = Image.new("L", (GLYPH_POINTS * 2, GLYPH_POINTS * 2), 0)
-    ImageDraw.Draw(glyph).text(
-        (GLYPH_POINTS, GLYPH_POINTS), str(digit), fill=255, font=font, anchor="mm"
-    )
+    glyph = draw_glyph(digit, font)
     shear = rng.uniform(-0.35, 0.35)
     glyph = glyph.transform(
         glyph.size,
@@ -106,11 +117,4 @@ def hard_font_digit(digit: int, rng: np.random.Generator, size: int | None = Non
         glyph = glyph.crop(glyph.getbbox() or (0, 0, 1, 1))
     factor = size * rng.uniform(0.3, 0.85) / glyph.height
     factor = min(factor, 0.95 * size / max(glyph.size))
-    new = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
-    glyph = glyph.resize(new, Image.Resampling.LANCZOS)
-    background, ink = (0, 255) if invert else (255, 0)
-    image = Image.new("L", (size, size), background)
-    left = int(rng.integers(0, size - glyph.width + 1))
-    top = int(rng.integers(0, size - glyph.height + 1))
-    image.paste(Image.new("L", glyph.size, ink), (left, top), glyph)
-    return image
+    return place_glyph(glyph, factor, size, invert, rng)
