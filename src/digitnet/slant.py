@@ -21,7 +21,9 @@ A network trained on deslanted digits must read deslanted digits: the recipe opt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -64,11 +66,33 @@ def deslant(images: ArrayLike) -> NDArray[np.float32]:
     """Each image of ``images`` (``(n, 784)`` or ``(n, 28, 28)``, uint8 0..255 or floats 0..1,
     white digit on black) stood upright: float32 ``(n, 784)`` in 0..1. The same images always
     give the same result."""
-    x = as_images(images)
-    out = np.empty((len(x), SIZE * SIZE), np.float32)
-    for start in range(0, len(x), _BLOCK):
-        block = slice(start, start + _BLOCK)
-        out[block] = _deslant_block(x[block])
+    return _in_blocks(images, np.float32, _deslant_block)
+
+
+def _in_blocks(
+    images: ArrayLike,
+    dtype: type[np.generic],
+    work: Callable[[NDArray[np.float32]], NDArray[Any]],
+) -> NDArray[Any]:
+    """``work`` done on every :data:`_BLOCK` images (as :func:`as_images` gives them), on
+    every core at once: ``(n, 784)`` of ``dtype``. Converting block by block keeps the
+    temporary arrays small (MNIST's 60,000 digits as float32 would be 188 MB)."""
+    x = _checked_shape(images)
+    out = np.empty((len(x), SIZE * SIZE), dtype)
+    blocks = [slice(start, start + _BLOCK) for start in range(0, len(x), _BLOCK)]
+
+    def stand_up(block: slice) -> None:
+        out[block] = work(as_images(x[block]))
+
+    # NumPy lets go of Python's lock while it computes, so the blocks go on all cores at once
+    # (MNIST's 70,000 digits: about 3.5 s of CPU, under 2 s on two cores).
+    workers = min(len(blocks), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="digitnet-deslant") as pool:
+            list(pool.map(stand_up, blocks))
+    else:
+        for block in blocks:
+            stand_up(block)
     return out
 
 
@@ -96,7 +120,7 @@ def _deslant_block(x: NDArray[np.float32]) -> NDArray[np.float32]:
     # Scale down (about the centre of mass) only when the sheared digit outgrows the box.
     scale = np.maximum(1.0, np.maximum(width, height) / BOX)
     # Output pixel (col, row) reads the input at  y = cy + s (row - cy),
-    # x = cx + s (col - cx) + alpha (y - cy).
+    # x = cx + s (col - cx) + alpha (y - cy). y depends on the row only: (n, 28, 1).
     s, a = scale[:, None, None], alpha[:, None, None]
     y_in = cy[:, None, None] + s * (grid[None, :, None] - cy[:, None, None])
     x_in = (
@@ -104,27 +128,31 @@ def _deslant_block(x: NDArray[np.float32]) -> NDArray[np.float32]:
         + s * (grid[None, None, :] - cx[:, None, None])
         + a * (y_in - cy[:, None, None])
     )
-    y_in = np.broadcast_to(y_in, (n, SIZE, SIZE))
     return _bilinear(x, x_in, y_in).reshape(n, SIZE * SIZE)
 
 
 def _bilinear(
     x: NDArray[np.float32], cols: NDArray[np.float64], rows: NDArray[np.float64]
 ) -> NDArray[np.float32]:
-    """Images ``x`` (n, 28, 28) read at (cols, rows) (n, 28, 28) by bilinear interpolation;
-    points outside read as black."""
+    """Images ``x`` (n, 28, 28) read at (cols, rows) by bilinear interpolation; points
+    outside read as black. ``cols`` is (n, 28, 28); ``rows`` (n, 28, 1), one per row of the
+    output (the fractions and indices of a row are worked out once, not 28 times)."""
     n = len(x)
     pad = 2
-    padded = np.zeros((n, SIZE + 2 * pad, SIZE + 2 * pad), np.float32)
+    side = SIZE + 2 * pad
+    padded = np.zeros((n, side, side), np.float32)
     padded[:, pad:-pad, pad:-pad] = x
-    c = np.clip(cols + pad, 0, SIZE + 2 * pad - 2)
-    r = np.clip(rows + pad, 0, SIZE + 2 * pad - 2)
+    c = np.clip(cols + pad, 0, side - 2)
+    r = np.clip(rows + pad, 0, side - 2)
     c0, r0 = np.floor(c), np.floor(r)
     fc, fr = (c - c0).astype(np.float32), (r - r0).astype(np.float32)
-    c0i, r0i = c0.astype(np.intp), r0.astype(np.intp)
-    k = np.arange(n)[:, None, None]
-    top = padded[k, r0i, c0i] * (1 - fc) + padded[k, r0i, c0i + 1] * fc
-    bottom = padded[k, r0i + 1, c0i] * (1 - fc) + padded[k, r0i + 1, c0i + 1] * fc
+    # The upper-left pixel's place in the flat padded batch; its neighbours are +1, +side.
+    place = (np.arange(n)[:, None, None] * side + r0.astype(np.intp)) * side
+    place = place + c0.astype(np.intp)
+    flat = padded.reshape(-1)
+    left_fc = 1 - fc
+    top = flat.take(place) * left_fc + flat[1:].take(place) * fc
+    bottom = flat[side:].take(place) * left_fc + flat[side + 1 :].take(place) * fc
     out = top * (1 - fr) + bottom * fr
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
@@ -132,19 +160,27 @@ def _bilinear(
 def as_images(images: ArrayLike) -> NDArray[np.float32]:
     """(n, 784) or (n, 28, 28), uint8 or float -> (n, 28, 28) float32 in 0..1 (may be a view);
     a DigitnetError for any other shape (used by :mod:`digitnet.augment` too)."""
-    x = np.asarray(images)
-    if x.ndim not in (2, 3) or x.shape[1:] not in ((SIZE * SIZE,), (SIZE, SIZE)):
-        raise DigitnetError(f"expected images of shape (n, 784) or (n, 28, 28), got {x.shape}.")
+    x = _checked_shape(images)
     if x.dtype == np.uint8:
         x = np.divide(x, np.float32(255), dtype=np.float32)
     return x.astype(np.float32, copy=False).reshape(len(x), SIZE, SIZE)
 
 
+def _checked_shape(images: ArrayLike) -> NDArray[Any]:
+    x = np.asarray(images)
+    if x.ndim not in (2, 3) or x.shape[1:] not in ((SIZE * SIZE,), (SIZE, SIZE)):
+        raise DigitnetError(f"expected images of shape (n, 784) or (n, 28, 28), got {x.shape}.")
+    return x
+
+
 def deslant_pixels(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """uint8 images (any shape ending in 784 or 28x28) deslanted and rounded back to uint8, in
     their shape: how training's images and MNIST's test images are prepared."""
-    pixels = deslant(images) * np.float32(255.0)
-    return np.rint(pixels).astype(np.uint8).reshape(images.shape)
+
+    def rounded(x: NDArray[np.float32]) -> NDArray[np.uint8]:
+        return np.rint(_deslant_block(x) * np.float32(255.0)).astype(np.uint8)
+
+    return _in_blocks(images, np.uint8, rounded).reshape(images.shape)
 
 
 def wants_deslant(metadata: Mapping[str, Any]) -> bool:
