@@ -26,6 +26,19 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests' own digitnet cache folder ($DIGITNET_CACHE, inherited by the commands they
+    run), so that they neither read nor fill the user's ~/.cache/digitnet."""
+    before = os.environ.get("DIGITNET_CACHE")
+    os.environ["DIGITNET_CACHE"] = str(tmp_path_factory.mktemp("digitnet-cache"))
+    yield
+    if before is None:
+        del os.environ["DIGITNET_CACHE"]
+    else:
+        os.environ["DIGITNET_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Launch Debian's Chromium (``playwright install`` cannot download browsers here)."""

@@ -49,11 +49,15 @@ MIRRORS: list[str] = [
 _CHUNK = 1 << 16
 
 
+def cache_root() -> Path:
+    """digitnet's cache folder: $DIGITNET_CACHE, else ~/.cache/digitnet."""
+    root = os.environ.get("DIGITNET_CACHE")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "digitnet"
+
+
 def default_cache_dir() -> Path:
     """Where downloaded MNIST files go: $DIGITNET_CACHE/mnist, else ~/.cache/digitnet/mnist."""
-    root = os.environ.get("DIGITNET_CACHE")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "digitnet"
-    return base / "mnist"
+    return cache_root() / "mnist"
 
 
 def download_mnist(

@@ -16,8 +16,9 @@ from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
 from digitnet.network import Network
 from digitnet.recipe import Recipe
-from digitnet.slant import deslant_pixels, preprocessing_record
+from digitnet.slant import preprocessing_record
 from digitnet.training import EpochCallback, EpochMetrics, ProgressCallback, StateCallback, train
+from digitnet.upright import upright_pixels
 
 
 @dataclass
@@ -49,18 +50,19 @@ def split_data(recipe: Recipe, mnist: MNIST) -> Split:
     """The last ``validation_size`` training images validate; of the others the first
     ``limit`` (0: all) are trained on; the test set is MNIST's test set. With the recipe's
     ``preprocessing = "deslant"`` every image is deslanted (:mod:`digitnet.slant`)."""
-    train_set, validation = split_validation(mnist.train, recipe.validation_size)
+    train, test = mnist.train, mnist.test
+    if recipe.preprocessing == "deslant":  # each digit on its own: deslanted whole, then cut
+        train, test = upright_set(train), upright_set(test)
+    train_set, validation = split_validation(train, recipe.validation_size)
     if recipe.limit:
         train_set = train_set.subset(0, min(recipe.limit, len(train_set)))
-    split = Split(train_set, validation, mnist.test)
-    if recipe.preprocessing == "deslant":
-        split = Split(*(upright_set(part) for part in (train_set, validation, mnist.test)))
-    return split
+    return Split(train_set, validation, test)
 
 
 def upright_set(part: Dataset) -> Dataset:
-    """The images of ``part`` deslanted, as uint8 (rounded), with the same labels."""
-    return Dataset(deslant_pixels(part.images), part.labels)
+    """The images of ``part`` deslanted, as uint8 (rounded), with the same labels (MNIST's
+    are kept in the cache folder: :mod:`digitnet.upright`)."""
+    return Dataset(upright_pixels(part.images), part.labels)
 
 
 def build_network(recipe: Recipe) -> Network:
@@ -83,6 +85,7 @@ def run_recipe(
     save_best: str | Path | None = None,
     state: TrainingState | None = None,
     on_state: StateCallback | None = None,
+    split: Split | None = None,
 ) -> Trained:
     """Train a network as ``recipe`` says and measure it on the test set.
 
@@ -90,12 +93,15 @@ def run_recipe(
     file; ``net`` a network to go on training
     (default: a new one from the recipe). The callbacks, ``stop``, ``checkpoint``,
     ``save_best``, ``state`` (to continue a run from a checkpoint, with the network read from
-    it as ``net``) and ``on_state`` are :func:`digitnet.training.train`'s. The network's
+    it as ``net``) and ``on_state`` are :func:`digitnet.training.train`'s. ``split`` is
+    :func:`split_data`'s answer for this recipe and data if the caller has it already
+    (deslanting MNIST again would cost seconds). The network's
     metadata gets the recipe (``training``), the history, ``test_accuracy`` and ``dataset``.
     """
     recipe.validate()
     data = mnist if mnist is not None else load_mnist()
-    split = split_data(recipe, data)
+    if split is None:
+        split = split_data(recipe, data)
     if net is None:
         net = build_network(recipe)
     if net.sizes[0] != data.train.images[0].size or net.sizes[-1] != 10:

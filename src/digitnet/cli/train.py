@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
             save_best=best_file,
             state=run.state,
             on_state=run.keep,
+            split=split,
         )
     except KeyboardInterrupt:
         progress.close()
