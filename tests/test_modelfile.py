@@ -178,3 +178,7 @@ def test_a_model_file_records_the_versions_that_wrote_it(tmp_path: Path) -> None
     assert loaded.metadata["numpy_version"] == numpy.__version__
     summary = loaded.summary()
     assert summary["numpy_version"] == numpy.__version__
+    # NumPy's BLAS too: another BLAS (or CPU kernel) sums in another order
+    blas = loaded.metadata["blas_version"]
+    assert summary["blas_version"] == blas and blas.split()[0] in ("openblas", "mkl", "blis")
+    assert any(ch.isdigit() for ch in blas)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_info
 
 from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from digitnet.errors import DigitnetError, ModelFileError
@@ -64,13 +65,25 @@ def pretrained_path(name: str) -> Path:
 
 
 def made_with() -> dict[str, str]:
-    """The versions of digitnet, Python and NumPy writing a model file, recorded in it (a
-    network trained bit for bit again needs the same ones, and the same BLAS)."""
+    """The versions of digitnet, Python, NumPy and NumPy's BLAS writing a model file, recorded
+    in it (a network trained bit for bit again needs the same ones, and the same CPU kind)."""
     return {
         "digitnet_version": __version__,
         "python_version": platform.python_version(),
         "numpy_version": np.__version__,
+        "blas_version": blas_version(),
     }
+
+
+def blas_version() -> str:
+    """NumPy's BLAS library, its version and the CPU kernels it chose, e.g. ``openblas
+    0.3.31.188.0 (Haswell)``; ``unknown`` when threadpoolctl cannot tell."""
+    libraries = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not libraries:
+        return "unknown"
+    blas = libraries[0]
+    kernels = f" ({blas['architecture']})" if blas.get("architecture") else ""
+    return f"{blas.get('internal_api', 'blas')} {blas.get('version') or '?'}{kernels}"
 
 
 def write_model(

@@ -380,6 +380,7 @@ class Network:
             "digitnet_version": meta.get("digitnet_version"),
             "python_version": meta.get("python_version"),
             "numpy_version": meta.get("numpy_version"),
+            "blas_version": meta.get("blas_version"),
         }
 
 

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             ("digitnet", "digitnet_version"),
             ("Python", "python_version"),
             ("NumPy", "numpy_version"),
+            ("BLAS", "blas_version"),
         )
         if data.get(key)
     ]
