@@ -34,7 +34,7 @@ from digitnet.sklearn import (
 #: check_array_api_input (needs SCIPY_ARRAY_API=1; digitnet computes with NumPy only).
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
-#: The estimators check_estimator runs on: the defaults (the quick preset: 16-16 sigmoid,
+#: The estimators check_estimator runs on: the defaults (the recipe's: 16-16 sigmoid,
 #: softmax, Adam, 30 epochs) and Nielsen's kind (sigmoid output, quadratic cost, SGD).
 CHECKED = [
     DigitNetClassifier(),
@@ -71,11 +71,11 @@ def test_parameters_are_the_recipe_fields_with_its_defaults() -> None:
     fields = {f.name for f in dataclasses.fields(Recipe)}
     assert set(params) == (fields - set(LEFT_OUT)) | {"hidden_layers", "verbose"}
     assert set(recipe_parameters()) == set(params) - {"hidden_layers", "verbose"}
-    quick = Recipe.preset("quick")
+    defaults = Recipe()
     for name in recipe_parameters():
-        wanted = CHANGED_DEFAULTS[name][0] if name in CHANGED_DEFAULTS else getattr(quick, name)
+        wanted = CHANGED_DEFAULTS[name][0] if name in CHANGED_DEFAULTS else getattr(defaults, name)
         assert params[name] == wanted, name
-    assert params["hidden_layers"] == tuple(quick.layers[1:-1]) == (16, 16)
+    assert params["hidden_layers"] == tuple(defaults.layers[1:-1]) == (16, 16)
     assert params["verbose"] is False
     assert set(CHANGED_DEFAULTS) == {"validation_size", "augment"}
 
