@@ -5,10 +5,11 @@
 
 Measures, for the video's network 784-16-16-10 (sigmoid, quadratic cost, plain SGD):
 - seconds per epoch over the 60,000 training images at mini-batch 10 and 32;
-- the same epoch with `digitnet train`'s own recipe (softmax, cross-entropy, Adam, mini-batch
-  32) without random distortions and with the `small` (its default) and `full` ones, and how
-  many times the plain-SGD epoch each takes (the distorted images are prepared on the other
-  core while the network learns, so on 2 idle cores distortions should cost little);
+- the same epoch with `digitnet train`'s own recipe (plain SGD with softmax and
+  cross-entropy), with the shipped `video`'s (Adam, `small` distortions) and with Adam
+  without and with the `full` distortions, and how many times the plain-SGD epoch each takes
+  (the distorted images are prepared on the other core while the network learns, so on 2
+  idle cores distortions cost what that core cannot hide);
 - images per second of batch inference over the 10,000 test images;
 for digitnet, for PyTorch (same network, batch size and thread count), and for a
 per-example loop in the style of Nielsen's network.py (written here, one example at a time, in
