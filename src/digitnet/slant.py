@@ -40,7 +40,8 @@ MAX_SLANT = 1.0
 INK = 0.2
 #: The choices of the recipe option ``preprocessing``.
 PREPROCESSING = ("none", "deslant")
-_BLOCK = 2048  # images sheared at a time (keeps the temporary arrays small)
+_BLOCK = 2048  # images measured at a time (keeps the temporary arrays small)
+_PIECE = 256  # images of a block read at their new places at a time
 
 
 def slant(images: ArrayLike) -> NDArray[np.float64]:
@@ -121,14 +122,16 @@ def _deslant_block(x: NDArray[np.float32]) -> NDArray[np.float32]:
     scale = np.maximum(1.0, np.maximum(width, height) / BOX)
     # Output pixel (col, row) reads the input at  y = cy + s (row - cy),
     # x = cx + s (col - cx) + alpha (y - cy). y depends on the row only: (n, 28, 1).
-    s, a = scale[:, None, None], alpha[:, None, None]
-    y_in = cy[:, None, None] + s * (grid[None, :, None] - cy[:, None, None])
-    x_in = (
-        cx[:, None, None]
-        + s * (grid[None, None, :] - cx[:, None, None])
-        + a * (y_in - cy[:, None, None])
-    )
-    return _bilinear(x, x_in, y_in).reshape(n, SIZE * SIZE)
+    # A few hundred images at a time: the float64 coordinates then stay in the CPU's cache.
+    out = np.empty((n, SIZE * SIZE), np.float32)
+    for start in range(0, n, _PIECE):
+        part = slice(start, start + _PIECE)
+        s, a = scale[part, None, None], alpha[part, None, None]
+        y0, x0 = cy[part, None, None], cx[part, None, None]
+        y_in = y0 + s * (grid[None, :, None] - y0)
+        x_in = x0 + s * (grid[None, None, :] - x0) + a * (y_in - y0)
+        out[part] = _bilinear(x[part], x_in, y_in).reshape(-1, SIZE * SIZE)
+    return out
 
 
 def _bilinear(
