@@ -14,6 +14,7 @@ from pathlib import Path
 from digitnet.checkpoint import TrainingState
 from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
+from digitnet.knobs import Knobs
 from digitnet.network import Network
 from digitnet.recipe import Recipe
 from digitnet.slant import deslant_pixels, preprocessing_record
@@ -83,6 +84,7 @@ def run_recipe(
     save_best: str | Path | None = None,
     state: TrainingState | None = None,
     on_state: StateCallback | None = None,
+    knobs: Knobs | None = None,
 ) -> Trained:
     """Train a network as ``recipe`` says and measure it on the test set.
 
@@ -90,7 +92,7 @@ def run_recipe(
     file; ``net`` a network to go on training
     (default: a new one from the recipe). The callbacks, ``stop``, ``checkpoint``,
     ``save_best``, ``state`` (to continue a run from a checkpoint, with the network read from
-    it as ``net``) and ``on_state`` are :func:`digitnet.training.train`'s. The network's
+    it as ``net``), ``on_state`` and ``knobs`` are :func:`digitnet.training.train`'s. The network's
     metadata gets the recipe (``training``), the history, ``test_accuracy`` and ``dataset``.
     """
     recipe.validate()
@@ -120,6 +122,7 @@ def run_recipe(
         state=state,
         on_state=on_state,
         teacher=teacher,
+        knobs=knobs,
     )
     test_accuracy = net.accuracy(split.test.images, split.test.labels)
     net.metadata["test_accuracy"] = test_accuracy
