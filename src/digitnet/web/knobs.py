@@ -49,9 +49,7 @@ class RunKnobs:
             if name == "paused" and self.paused:
                 self.at = dict(data)
             elif name == "rate":
-                self.changes.append(
-                    {k: v for k, v in data.items() if k not in ("progress", "total")}
-                )
+                self.changes.append(dict(data))
 
     # ------------------------------------------------------------------ the requests
     def pause(self, status: str, name: str) -> None:

@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { fitCanvas, fmt, paintWeights } from "./colors.js";
+import { Knobs } from "./knobs.js";
 
 function decodeWeights(picture) {
   const bytes = atob(picture.data);
@@ -16,7 +17,7 @@ function decodeWeights(picture) {
   return values;
 }
 
-function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
+function drawChart(canvas, series, { xMax, yMin, yMax, percent, marks = [] }) {
   const { ctx, width, height } = fitCanvas(canvas);
   ctx.clearRect(0, 0, width, height);
   const left = 46;
@@ -47,12 +48,27 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
   ctx.textBaseline = "top";
   const step = Math.max(1, Math.ceil(xMax / 10));
   for (let e = 0; e <= xMax; e += step) ctx.fillText(String(e), X(e), top + h + 5);
+  // Where the learning rate was changed while the run went on: a dashed line and the new rate.
+  ctx.setLineDash([4, 3]);
+  ctx.strokeStyle = "#f472b6";
+  ctx.fillStyle = "#f472b6";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "bottom";
+  for (const m of marks) {
+    ctx.beginPath();
+    ctx.moveTo(X(m.x), top);
+    ctx.lineTo(X(m.x), top + h);
+    ctx.stroke();
+    ctx.fillText(`\u03b7 ${m.rate}`, Math.min(X(m.x) + 3, left + w - 40), top + h - 2);
+  }
+  ctx.setLineDash([]);
   let legendX = left + 8;
   for (const s of series) {
     if (!s.points.length) continue;
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
     ctx.lineWidth = s.width || 1.5;
+    ctx.setLineDash(s.dash || []);
     ctx.beginPath();
     // A third value starts a new segment when it changes (the running mean restarts each epoch).
     s.points.forEach(([x, y, part], i) => {
@@ -61,6 +77,7 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
       else ctx.lineTo(X(x), Y(y));
     });
     ctx.stroke();
+    ctx.setLineDash([]);
     if (s.dots) {
       for (const [x, y] of s.points) {
         ctx.beginPath();
@@ -68,6 +85,7 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
         ctx.fill();
       }
     }
+    if (!s.label) continue;
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
     ctx.fillText(s.label, legendX, top + 4);
@@ -93,6 +111,7 @@ export class Learn {
     this.weightGrid = document.getElementById("weight-grid");
     this.run = null;
     this.source = null;
+    this.knobs = new Knobs(this);
     this.reset();
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -188,6 +207,7 @@ export class Learn {
     this.reset();
     this.run = run;
     this.epochs = run.settings.epochs;
+    this.knobs.attach(run);
     this.saveBox.hidden = true;
     this.saveStatus.textContent = "";
     this.useButton.disabled = true;
@@ -215,6 +235,12 @@ export class Learn {
       this.status.textContent = `Epoch ${e.epoch} of ${this.epochs}: ${e.done.toLocaleString()} of ${e.total.toLocaleString()} images, cost ${fmt(e.loss, 4)}`;
       this.drawCharts();
     });
+    on("paused", (e) => this.knobs.halted(e));
+    on("pausing", () => {
+      if (this.knobs.box.dataset.state === "running") this.knobs.show("pausing");
+    });
+    on("resumed", () => this.knobs.show("running"));
+    on("rate", (e) => this.knobs.mark(e));
     on("epoch", (e) => {
       this.epochLoss.push([e.epoch, e.loss]);
       this.trainAcc.push([e.epoch, e.train_accuracy]);
@@ -269,6 +295,7 @@ export class Learn {
   }
 
   finish() {
+    this.knobs.detach();
     this.startButton.disabled = false;
     this.stopButton.disabled = true;
     this.cancelButton.hidden = true;
@@ -332,14 +359,14 @@ export class Learn {
     drawChart(this.lossCanvas, [
       { label: "running mean in the epoch", color: "#60a5fa", points: this.batchPoints },
       { label: "per epoch", color: "#facc15", points: this.epochLoss, dots: true, width: 2 },
-    ], { xMax: this.epochs, yMin: minLoss, yMax: maxLoss || 1 });
+    ], { xMax: this.epochs, yMin: minLoss, yMax: maxLoss || 1, marks: this.knobs.marks });
     this.lossCanvas.dataset.points = String(this.batchPoints.length + this.epochLoss.length);
     const accs = [...this.trainAcc, ...this.valAcc].map((p) => p[1]);
     const lo = accs.length ? Math.max(0, Math.floor(Math.min(...accs) * 10) / 10) : 0;
     drawChart(this.accCanvas, [
       { label: "training", color: "#60a5fa", points: this.trainAcc, dots: true },
       { label: "validation", color: "#facc15", points: this.valAcc, dots: true },
-    ], { xMax: this.epochs, yMin: lo, yMax: 1, percent: true });
+    ], { xMax: this.epochs, yMin: lo, yMax: 1, percent: true, marks: this.knobs.marks });
     this.accCanvas.dataset.points = String(this.trainAcc.length + this.valAcc.length);
   }
 }
