@@ -106,24 +106,33 @@ def test_paused_stepped_and_resumed_learns_the_same(learn_page: Page, models: Pa
     assert plain.metadata["history"][-1]["loss"] == paused.metadata["history"][-1]["loss"]
 
 
-def pink(page: Page) -> int:
-    """Pixels of the cost chart in the rate marker's colour (#f472b6)."""
+def coloured(page: Page, chart: str, rgb: tuple[int, int, int]) -> int:
+    """Pixels of a chart within a little of colour ``rgb``."""
     return int(
         page.evaluate(
-            """() => {
-              const chart = document.getElementById('loss-chart');
+            """([id, rgb]) => {
+              const chart = document.getElementById(id);
               const c = document.createElement('canvas');  // a copy: one readback each
               [c.width, c.height] = [chart.width, chart.height];
               const ctx = c.getContext('2d', { willReadFrequently: true });
               ctx.drawImage(chart, 0, 0);
               const d = ctx.getImageData(0, 0, c.width, c.height).data;
               let n = 0;
-              for (let i = 0; i < d.length; i += 4)
-                if (d[i] > 200 && d[i + 1] < 150 && d[i + 2] > 150) n++;
+              for (let i = 0; i < d.length; i += 4) {
+                let off = 0;
+                for (let k = 0; k < 3; k++) off += Math.abs(d[i + k] - rgb[k]);
+                if (off < 60) n++;
+              }
               return n;
-            }"""
+            }""",
+            [chart, list(rgb)],
         )
     )
+
+
+def pink(page: Page) -> int:
+    """Pixels of the cost chart in the rate marker's colour (#f472b6)."""
+    return coloured(page, "loss-chart", (0xF4, 0x72, 0xB6))
 
 
 def test_a_learning_rate_changed_mid_run_shows_in_the_curves_and_the_file(
@@ -163,3 +172,33 @@ def test_a_bad_rate_is_refused_in_one_sentence(learn_page: Page, watcher: Watche
     expect(page.locator("#train-status")).to_contain_text("Stopped", timeout=30_000)
     expect(page.locator("#train-step")).to_be_disabled()
     expect(page.locator("#knob-rate-set")).to_be_disabled()
+
+
+def test_earlier_runs_stay_on_the_axes_to_compare(learn_page: Page) -> None:
+    page = learn_page
+    purple = (0xA7, 0x8B, 0xFA)  # the first earlier run's colour
+    page.locator("#train-start").click()
+    expect(page.locator("#save-box")).to_be_visible(timeout=60_000)
+    expect(page.locator("#compare")).to_be_hidden()
+    page.fill("#learn-form input[name=learning_rate]", "0.05")
+    page.fill("#learn-form input[name=epochs]", "2")
+    page.locator("#train-start").click()
+    expect(page.locator("#save-box")).to_be_visible(timeout=60_000)
+    legend = page.locator("#compare-legend li")
+    expect(legend).to_have_count(1)
+    expect(legend).to_have_text("run 1: learning rate 0.005, epochs 3")
+    assert coloured(page, "acc-chart", purple) > 30
+    assert coloured(page, "loss-chart", purple) > 30
+    assert unexplained(page) == []
+    no_vertical_scroll(page)
+    shot(page, "learn-compare")
+    page.fill("#learn-form input[name=layers]", "784,32,10")
+    page.locator("#train-start").click()
+    expect(page.locator("#save-box")).to_be_visible(timeout=60_000)
+    expect(legend).to_have_text(
+        ["run 1: layers 784-16-10, learning rate 0.005, epochs 3", "run 2: layers 784-16-10"]
+    )
+    before = coloured(page, "acc-chart", purple)
+    page.locator("#compare-clear").click()
+    expect(page.locator("#compare")).to_be_hidden()
+    assert coloured(page, "acc-chart", purple) < before / 5  # antialiased edges of others

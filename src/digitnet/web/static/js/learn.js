@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { fitCanvas, fmt, paintWeights } from "./colors.js";
+import { Compare } from "./compare.js";
 import { Knobs } from "./knobs.js";
 
 function decodeWeights(picture) {
@@ -112,6 +113,7 @@ export class Learn {
     this.run = null;
     this.source = null;
     this.knobs = new Knobs(this);
+    this.compare = new Compare(this);
     this.reset();
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -204,8 +206,13 @@ export class Learn {
   }
 
   follow(run) {
+    if (this.run) {
+      const accuracy = this.valAcc.length ? this.valAcc : this.trainAcc;
+      this.compare.keep(this.run, { loss: this.epochLoss, accuracy }, this.knobs.marks.length > 0);
+    }
     this.reset();
     this.run = run;
+    this.compare.legend(run.settings);
     this.epochs = run.settings.epochs;
     this.knobs.attach(run);
     this.saveBox.hidden = true;
@@ -353,20 +360,25 @@ export class Learn {
   }
 
   drawCharts() {
-    const losses = [...this.batchPoints.map((p) => p[1]), ...this.epochLoss.map((p) => p[1])];
+    const earlierLoss = this.compare.series("loss");
+    const earlierAcc = this.compare.series("accuracy");
+    const xMax = Math.max(this.epochs, this.compare.epochs);
+    const losses = [...this.batchPoints, ...this.epochLoss, ...earlierLoss.flatMap((s) => s.points)].map((p) => p[1]);
     const maxLoss = losses.length ? Math.max(...losses) * 1.05 : 1;
     const minLoss = losses.length ? Math.min(0, Math.min(...losses)) : 0;
     drawChart(this.lossCanvas, [
+      ...earlierLoss,
       { label: "running mean in the epoch", color: "#60a5fa", points: this.batchPoints },
       { label: "per epoch", color: "#facc15", points: this.epochLoss, dots: true, width: 2 },
-    ], { xMax: this.epochs, yMin: minLoss, yMax: maxLoss || 1, marks: this.knobs.marks });
+    ], { xMax, yMin: minLoss, yMax: maxLoss || 1, marks: this.knobs.marks });
     this.lossCanvas.dataset.points = String(this.batchPoints.length + this.epochLoss.length);
-    const accs = [...this.trainAcc, ...this.valAcc].map((p) => p[1]);
+    const accs = [...this.trainAcc, ...this.valAcc, ...earlierAcc.flatMap((s) => s.points)].map((p) => p[1]);
     const lo = accs.length ? Math.max(0, Math.floor(Math.min(...accs) * 10) / 10) : 0;
     drawChart(this.accCanvas, [
+      ...earlierAcc,
       { label: "training", color: "#60a5fa", points: this.trainAcc, dots: true },
       { label: "validation", color: "#facc15", points: this.valAcc, dots: true },
-    ], { xMax: this.epochs, yMin: lo, yMax: 1, percent: true, marks: this.knobs.marks });
+    ], { xMax, yMin: lo, yMax: 1, percent: true, marks: this.knobs.marks });
     this.accCanvas.dataset.points = String(this.trainAcc.length + this.valAcc.length);
   }
 }
