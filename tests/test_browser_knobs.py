@@ -202,3 +202,62 @@ def test_earlier_runs_stay_on_the_axes_to_compare(learn_page: Page) -> None:
     page.locator("#compare-clear").click()
     expect(page.locator("#compare")).to_be_hidden()
     assert coloured(page, "acc-chart", purple) < before / 5  # antialiased edges of others
+
+
+def replay_pictures(page: Page) -> list[str]:
+    return list(
+        page.evaluate(
+            "[...document.querySelectorAll('#learn-replay-weights canvas')]"
+            ".map((c) => c.toDataURL())"
+        )
+    )
+
+
+def test_the_epoch_slider_replays_a_finished_run(learn_page: Page, server: str) -> None:
+    page = learn_page
+    body = page.locator("body")
+    page.evaluate("window.digitnet.showTestDigit(0)")  # MNIST's first test digit: a 7
+    expect(body).to_have_attribute("data-answer", "7")
+    page.locator("#tab-learn").click()
+    expect(page.locator("#learn-replay-panel")).to_be_hidden()  # the video net keeps none
+    page.locator("#train-start").click()
+    expect(page.locator("#learn-replay-body")).to_be_visible(timeout=60_000)
+    expect(body).to_have_attribute("data-learn-replay-epoch", "3")
+    expect(page.locator("#weight-grid")).to_be_hidden()  # the replay's pictures instead
+    answer = page.locator("#learn-replay-answer")
+    expect(answer).to_contain_text("At epoch 3 the network reads")
+    last_answer, last_pictures = answer.inner_text(), replay_pictures(page)
+    assert len(last_pictures) == 16
+    slider = page.locator("#learn-replay-epoch")
+    assert slider.get_attribute("max") == "3"  # epochs 0 (untrained) to 3
+    slider.fill("0")
+    expect(body).to_have_attribute("data-learn-replay-epoch", "0")
+    expect(answer).to_contain_text("At epoch 0 the network reads")
+    assert answer.inner_text() != last_answer
+    expect(page.locator("#acc-chart")).to_have_attribute("data-points", "0")  # curves replayed
+    first_pictures = replay_pictures(page)
+    assert all(a != b for a, b in zip(first_pictures, last_pictures, strict=True))
+    slider.fill("1")
+    expect(answer).to_contain_text("At epoch 1")
+    expect(page.locator("#acc-chart")).to_have_attribute("data-points", "2")
+    assert unexplained(page) == []
+    no_vertical_scroll(page)
+    shot(page, "learn-replay")
+    # A new run hides it until that run is over; saved, the model in use replays the same.
+    page.fill("#save-name", "replayed")
+    page.locator("#save-run").click()
+    expect(page.locator("#save-status")).to_contain_text("Saved as")
+    page.locator("#use-run").click()
+    page.locator("#tab-learn").click()
+    expect(body).to_have_attribute("data-learn-replay-epoch", "3")
+    page.locator("#train-start").click()
+    expect(page.locator("#learn-replay-panel")).to_be_hidden()
+    expect(page.locator("#weight-grid")).to_be_visible()
+    expect(page.locator("#learn-replay-panel")).to_be_visible(timeout=60_000)
+    # A page opened afresh: the model in use, if it keeps snapshots, is replayed.
+    page.goto(server + "/?again#draw")
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    page.select_option("#model-select", "replayed")
+    page.locator("#tab-learn").click()
+    expect(page.locator("#learn-replay-model")).to_have_text("model replayed")
+    expect(body).to_have_attribute("data-learn-replay-epoch", "3")

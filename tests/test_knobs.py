@@ -311,3 +311,20 @@ def test_the_knobs_work_through_any_worker(served: tuple[str, int]) -> None:  # 
             assert time.monotonic() < deadline, "the new rate was not taken"
             time.sleep(0.05)
         assert client.post(path + "/stop").status_code == 200
+
+
+def test_a_finished_page_run_replays_its_epochs(client: TestClient) -> None:
+    one_sentence(client.post("/api/runs/nosuchrun/replay", json={}), 404, "unknown")
+    run = client.post("/api/runs", json={**PAGE_RUN, "epochs": 20}).json()
+    one_sentence(client.post(f"/api/runs/{run['id']}/replay", json={}), 409, "no network")
+    client.post(f"/api/runs/{run['id']}/stop")
+    wait_for(client, run["id"], finished)
+    run = client.post("/api/runs", json=PAGE_RUN).json()
+    wait_for(client, run["id"], finished)
+    seven = load_mnist().test.images[0].reshape(-1) / 255.0
+    last = client.post(f"/api/runs/{run['id']}/replay", json={"input": seven.tolist()}).json()
+    assert last["epochs"] == [0, 1, 2, 3] and last["epoch"] == 3
+    assert len(last["history"]) == 3 and len(last["weights"]) == 16
+    first = client.post(f"/api/runs/{run['id']}/replay", json={"epoch": 0}).json()
+    assert first["answer"] is None and first["weights"] != last["weights"]
+    one_sentence(client.post(f"/api/runs/{run['id']}/replay", json={"epoch": 7}), 422, "epoch 7")

@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { fitCanvas, fmt, paintWeights } from "./colors.js";
 import { Compare } from "./compare.js";
 import { Knobs } from "./knobs.js";
+import { Replay } from "./replay.js";
 
 function decodeWeights(picture) {
   const bytes = atob(picture.data);
@@ -114,6 +115,21 @@ export class Learn {
     this.source = null;
     this.knobs = new Knobs(this);
     this.compare = new Compare(this);
+    // The epoch slider: a finished run's snapshots (or the model in use's), replayed.
+    this.replay = new Replay(app, {
+      prefix: "learn-replay",
+      parent: this.weightGrid.parentElement,
+      title: "Replay the learning",
+      mark: "learnReplayEpoch",
+      quiet: true,
+      // The run's own curves are drawn up to the epoch replayed (all of them at the last).
+      onEpoch: (epoch, epochs) => {
+        this.replayEpoch = this.finishedRun && epoch !== epochs[epochs.length - 1] ? epoch : null;
+        this.drawCharts();
+      },
+    });
+    this.replayEpoch = null;
+    this.finishedRun = null;
     this.reset();
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -205,7 +221,25 @@ export class Learn {
     this.follow(run);
   }
 
+  // The view comes into sight: the epoch slider for the finished run, or the model in use.
+  shown() {
+    this.drawCharts();
+    if (this.run && !this.finishedRun) return; // a run is going on
+    this.showReplay();
+  }
+
+  async showReplay() {
+    if (this.finishedRun) await this.replay.showRun(this.finishedRun);
+    else await this.replay.show();
+    this.weightGrid.hidden = !this.replay.box.hidden; // its weights replace the live ones
+  }
+
   follow(run) {
+    this.finishedRun = null;
+    this.replayEpoch = null;
+    this.replay.ticket += 1; // an answer on its way is not wanted any more
+    this.replay.box.hidden = true;
+    this.weightGrid.hidden = false;
     if (this.run) {
       const accuracy = this.valAcc.length ? this.valAcc : this.trainAcc;
       this.compare.keep(this.run, { loss: this.epochLoss, accuracy }, this.knobs.marks.length > 0);
@@ -264,6 +298,8 @@ export class Learn {
       this.status.textContent = `${e.status === "stopped" ? "Stopped" : "Finished"} after ${e.epochs} epochs${acc}. Save it to use it.`;
       this.status.dataset.state = e.status;
       this.saveBox.hidden = false;
+      this.finishedRun = run;
+      this.showReplay();
       if (!this.saveName.value) this.saveName.value = `net-${run.settings.layers.join("-")}`.slice(0, 40);
     });
     on("cancelled", () => {
@@ -360,25 +396,32 @@ export class Learn {
   }
 
   drawCharts() {
+    const until = this.replayEpoch;
+    const upTo = (points) => (until === null ? points : points.filter((p) => p[0] <= until + 1e-9));
+    const batchPoints = upTo(this.batchPoints);
+    const epochLoss = upTo(this.epochLoss);
+    const trainAcc = upTo(this.trainAcc);
+    const valAcc = upTo(this.valAcc);
     const earlierLoss = this.compare.series("loss");
     const earlierAcc = this.compare.series("accuracy");
     const xMax = Math.max(this.epochs, this.compare.epochs);
+    // The axes hold every point, replayed or not, so that they stay put while the slider moves.
     const losses = [...this.batchPoints, ...this.epochLoss, ...earlierLoss.flatMap((s) => s.points)].map((p) => p[1]);
     const maxLoss = losses.length ? Math.max(...losses) * 1.05 : 1;
     const minLoss = losses.length ? Math.min(0, Math.min(...losses)) : 0;
     drawChart(this.lossCanvas, [
       ...earlierLoss,
-      { label: "running mean in the epoch", color: "#60a5fa", points: this.batchPoints },
-      { label: "per epoch", color: "#facc15", points: this.epochLoss, dots: true, width: 2 },
+      { label: "running mean in the epoch", color: "#60a5fa", points: batchPoints },
+      { label: "per epoch", color: "#facc15", points: epochLoss, dots: true, width: 2 },
     ], { xMax, yMin: minLoss, yMax: maxLoss || 1, marks: this.knobs.marks });
-    this.lossCanvas.dataset.points = String(this.batchPoints.length + this.epochLoss.length);
+    this.lossCanvas.dataset.points = String(batchPoints.length + epochLoss.length);
     const accs = [...this.trainAcc, ...this.valAcc, ...earlierAcc.flatMap((s) => s.points)].map((p) => p[1]);
     const lo = accs.length ? Math.max(0, Math.floor(Math.min(...accs) * 10) / 10) : 0;
     drawChart(this.accCanvas, [
       ...earlierAcc,
-      { label: "training", color: "#60a5fa", points: this.trainAcc, dots: true },
-      { label: "validation", color: "#facc15", points: this.valAcc, dots: true },
+      { label: "training", color: "#60a5fa", points: trainAcc, dots: true },
+      { label: "validation", color: "#facc15", points: valAcc, dots: true },
     ], { xMax, yMin: lo, yMax: 1, percent: true, marks: this.knobs.marks });
-    this.accCanvas.dataset.points = String(this.trainAcc.length + this.valAcc.length);
+    this.accCanvas.dataset.points = String(trainAcc.length + valAcc.length);
   }
 }
