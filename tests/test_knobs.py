@@ -151,10 +151,18 @@ def test_a_learning_rate_changed_mid_run_goes_into_the_history(
     assert [h["learning_rate"] for h in history] == [0.05, 0.05]  # the rate at the epoch's end
     path = faster.save(tmp_path / "faster.safetensors")
     kept = Network.load(path).metadata["learning_rate_changes"]
+    assert change.epochs_done == change.images / 2000  # where on an axis of epochs
     assert kept == [
         {"epoch": 1, "batch": change.batch, "images": change.images,
-         "learning_rate": 0.05, "previous": 0.005}
+         "learning_rate": 0.05, "previous": 0.005, "epochs_done": change.epochs_done}
     ]  # fmt: skip
+    # `digitnet show curves` marks it too.
+    from digitnet.figures.curves import curves, mark_rate_changes
+
+    assert mark_rate_changes(Network.load(path), [curves(plain).axes[0]]) == 1
+    assert mark_rate_changes(plain, [curves(plain).axes[0]]) == 0
+    texts = [t.get_text() for t in curves(Network.load(path)).axes[0].texts]
+    assert texts == [" \u03b7 0.05"]
 
 
 def test_the_schedule_goes_on_from_a_new_rate(mnist: MNIST) -> None:

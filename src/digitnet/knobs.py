@@ -35,24 +35,33 @@ POLL_SECONDS = 0.05
 @dataclass(frozen=True)
 class Position:
     """Where a run stands between two mini-batches: in epoch ``epoch`` (1 = the first),
-    ``batch`` mini-batches and ``images`` images done, their mean cost ``loss`` so far."""
+    ``batch`` mini-batches and ``images`` images of its ``total`` done, their mean cost
+    ``loss`` so far."""
 
     epoch: int
     batch: int
     images: int
     loss: float
+    total: int
+
+    @property
+    def epochs_done(self) -> float:
+        """Where on an axis of epochs: 1.25 is a quarter into the second epoch."""
+        return self.epoch - 1 + self.images / max(self.total, 1)
 
 
 @dataclass(frozen=True)
 class RateChange:
     """The learning rate changed to ``learning_rate`` (from ``previous``) before mini-batch
-    ``batch + 1`` of epoch ``epoch``, after ``images`` images of that epoch."""
+    ``batch + 1`` of epoch ``epoch``, after ``images`` images of that epoch: at
+    ``epochs_done`` on an axis of epochs."""
 
     epoch: int
     batch: int
     images: int
     learning_rate: float
     previous: float
+    epochs_done: float
 
 
 HaltCallback = Callable[[Position], None]
@@ -148,7 +157,9 @@ class Knobs:
         previous = self._current(scheduled)
         if wanted is not None:
             self._rate, self._scheduled_then = wanted, scheduled
-            change = RateChange(where.epoch, where.batch, where.images, wanted, previous)
+            change = RateChange(
+                where.epoch, where.batch, where.images, wanted, previous, where.epochs_done
+            )
             self.changes.append(change)
             if self.on_change is not None:
                 self.on_change(change)

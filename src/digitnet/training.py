@@ -342,7 +342,7 @@ class Epoch:
         for chunk in maker.epoch():
             for start in range(0, len(chunk.rows), batch_size):
                 if knobs is not None:  # paused: waits here, between two mini-batches
-                    where = Position(number, k, seen, loss_sum / max(seen, 1))
+                    where = Position(number, k, seen, loss_sum / max(seen, 1), n)
                     lr = knobs.before_batch(where, scheduled, stop)
                 x = chunk.images[start : start + batch_size]
                 wanted = targets[chunk.rows[start : start + batch_size]]

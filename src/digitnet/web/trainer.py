@@ -128,7 +128,7 @@ def train_run(
         )
 
     if knobs is not None:
-        knobs.on_halt, knobs.on_change = knob_events(emit, recipe, total)
+        knobs.on_halt, knobs.on_change = knob_events(emit, recipe)
     recorder = SnapshotRecorder()  # the learning, to replay on the Models view once saved
     recorder.start(net)
 
@@ -161,19 +161,16 @@ def train_run(
 
 
 def knob_events(
-    emit: Emit, recipe: Recipe, total: int
+    emit: Emit, recipe: Recipe
 ) -> tuple[Callable[[Position], None], Callable[[RateChange], None]]:
     """The knobs' callbacks: a ``paused`` event where the run came to rest, a ``rate`` event
-    where a new learning rate took effect (with ``progress``, where on the curves)."""
-
-    def where(epoch: int, images: int) -> dict[str, Any]:
-        return {"total": total, "progress": (epoch - 1 + images / total) / recipe.epochs}
+    where a new learning rate took effect (with ``progress``, where on the curves, 0..1)."""
 
     def halted(at: Position) -> None:
-        emit("paused", {**finite(asdict(at)), **where(at.epoch, at.images)})
+        emit("paused", {**finite(asdict(at)), "progress": at.epochs_done / recipe.epochs})
 
     def changed(change: RateChange) -> None:
-        emit("rate", {**asdict(change), **where(change.epoch, change.images)})
+        emit("rate", {**asdict(change), "progress": change.epochs_done / recipe.epochs})
 
     return halted, changed
 
