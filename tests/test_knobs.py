@@ -161,6 +161,9 @@ def test_a_learning_rate_changed_mid_run_goes_into_the_history(
 
     assert mark_rate_changes(Network.load(path), [curves(plain).axes[0]]) == 1
     assert mark_rate_changes(plain, [curves(plain).axes[0]]) == 0
+    for odd in (5, "fast", [1, {"epochs_done": "x"}], {"a": 1}):
+        plain.metadata["learning_rate_changes"] = odd  # not what digitnet writes
+        assert mark_rate_changes(plain, [curves(plain).axes[0]]) == 0
     texts = [t.get_text() for t in curves(Network.load(path)).axes[0].texts]
     assert texts == [" \u03b7 0.05"]
 

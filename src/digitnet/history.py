@@ -49,7 +49,8 @@ RATE_CHANGES = "learning_rate_changes"
 
 def record_rate_changes(net: Network, changes: list[RateChange]) -> None:
     """Add ``changes`` to the learning-rate changes ``net.metadata`` keeps (none: no key)."""
-    kept = [c for c in net.metadata.get(RATE_CHANGES, []) if isinstance(c, dict)]
+    before = net.metadata.get(RATE_CHANGES)
+    kept = [c for c in before if isinstance(c, dict)] if isinstance(before, list) else []
     kept += [asdict(c) for c in changes]
     if kept:
         net.metadata[RATE_CHANGES] = kept

@@ -88,7 +88,9 @@ RATE_CHANGE_COLOUR = "#d6338a"
 def mark_rate_changes(net: Network, axes: Sequence[Any]) -> int:
     """A dashed line on each of ``axes`` where the learning rate was changed while ``net``
     trained, the new rate written at its top; how many were marked."""
-    changes = net.metadata.get("learning_rate_changes") or []
+    changes = net.metadata.get("learning_rate_changes")
+    if not isinstance(changes, list):  # none, or not what digitnet writes
+        return 0
     marked = 0
     for change in changes:
         if not isinstance(change, Mapping):

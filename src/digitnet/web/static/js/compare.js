@@ -65,7 +65,6 @@ export class Compare {
         if (e.changed) words.push("learning rate changed while it ran");
         item.style.setProperty("--colour", e.colour);
         item.textContent = `run ${e.number}: ${words.length ? words.join(", ") : "the same recipe"}`;
-        item.dataset.help = `An earlier run, drawn dashed in this colour: how its recipe differs from the run on show.`;
         return item;
       })
     );
