@@ -112,3 +112,29 @@ def test_train_with_snapshots_then_show_replay(
     capsys.readouterr()
     assert main(["show", "replay", "video", "-o", str(picture), "-q"]) == 2
     assert "no snapshots to replay" in capsys.readouterr().err
+
+
+def test_show_replay_as_an_animated_gif(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from PIL import Image, ImageSequence
+
+    from digitnet.cli import main
+
+    model = tmp_path / "small.safetensors"
+    argv = ["train", "--layers", "784,16,10", "--epochs", "4", "--limit", "2000"]
+    assert main([*argv, "--validation-size", "500", "--snapshots", "-q", "-o", str(model)]) == 0
+    snapshots = read_snapshots(model)
+    assert len(snapshots) == 5  # epochs 0 to 4
+    gif = tmp_path / "replay.gif"
+    assert main(["show", "replay", str(model), "-o", str(gif), "--frame-ms", "300", "-q"]) == 0
+    with Image.open(gif) as picture:
+        assert picture.format == "GIF" and picture.is_animated
+        assert picture.n_frames == len(snapshots)
+        frames = [frame.convert("RGB").copy() for frame in ImageSequence.Iterator(picture)]
+        assert picture.info["loop"] == 0
+    assert len({frame.size for frame in frames}) == 1  # the frames do not jump
+    assert len({frame.tobytes() for frame in frames}) == len(frames)  # each epoch its own
+    capsys.readouterr()
+    assert main(["show", "weights", "video", "-o", str(tmp_path / "w.gif"), "-q"]) == 2
+    assert "must end in .png or .svg" in capsys.readouterr().err
+    assert main(["show", "replay", "video", "-o", str(gif), "-q"]) == 2
+    assert "no snapshots to replay" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from pathlib import Path
 from digitnet.checkpoint import TrainingState
 from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
+from digitnet.knobs import Knobs
 from digitnet.network import Network
 from digitnet.recipe import Recipe
 from digitnet.slant import preprocessing_record
@@ -86,6 +87,7 @@ def run_recipe(
     state: TrainingState | None = None,
     on_state: StateCallback | None = None,
     split: Split | None = None,
+    knobs: Knobs | None = None,
 ) -> Trained:
     """Train a network as ``recipe`` says and measure it on the test set.
 
@@ -93,9 +95,9 @@ def run_recipe(
     file; ``net`` a network to go on training
     (default: a new one from the recipe). The callbacks, ``stop``, ``checkpoint``,
     ``save_best``, ``state`` (to continue a run from a checkpoint, with the network read from
-    it as ``net``) and ``on_state`` are :func:`digitnet.training.train`'s. ``split`` is
-    :func:`split_data`'s answer for this recipe and data if the caller has it already
-    (deslanting MNIST again would cost seconds). The network's
+    it as ``net``), ``on_state`` and ``knobs`` are :func:`digitnet.training.train`'s.
+    ``split`` is :func:`split_data`'s answer for this recipe and data if the caller has it
+    already (deslanting MNIST again would cost seconds). The network's
     metadata gets the recipe (``training``), the history, ``test_accuracy`` and ``dataset``.
     """
     recipe.validate()
@@ -126,6 +128,7 @@ def run_recipe(
         state=state,
         on_state=on_state,
         teacher=teacher,
+        knobs=knobs,
     )
     test_accuracy = net.accuracy(split.test.images, split.test.labels)
     net.metadata["test_accuracy"] = test_accuracy

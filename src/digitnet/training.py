@@ -30,7 +30,9 @@ from digitnet.history import (
     StateCallback,
     list_history,
     record_history,
+    record_rate_changes,
 )
+from digitnet.knobs import Knobs, Position
 from digitnet.network import DTYPE, Network
 from digitnet.optimizers import Optimizer, learning_rate_at, make_optimizer
 from digitnet.parameters import FlatParameters
@@ -81,6 +83,7 @@ def train(
     teacher: Network | None = None,
     state: TrainingState | None = None,
     on_state: StateCallback | None = None,
+    knobs: Knobs | None = None,
 ) -> list[EpochMetrics]:
     """Train ``net`` in place on ``images`` (n, 784 or 28x28) and ``labels`` (n,), epoch
     after epoch, with the learning options of ``recipe`` (its network and data options are
@@ -99,7 +102,8 @@ def train(
     :func:`~digitnet.checkpoint.read_checkpoint`, which also gives the network). ``on_state``
     gets a copy of the network and the state at the start and after every epoch (e.g. to save
     it when the run is interrupted). ``save_best`` is written whenever validation accuracy
-    improves: the best model so far.
+    improves: the best model so far. ``knobs`` pause, step and resume the run and change its
+    learning rate while it goes on (:mod:`digitnet.knobs`); its changes join the history.
     """
     recipe.validate()
     x_train, y_train = _training_data(net, images, labels)
@@ -107,7 +111,7 @@ def train(
     if validation is not None and len(validation[1]):
         measured.append((net.as_input(validation[0]), np.asarray(validation[1]).astype(np.int64)))
     _check_teacher(net, teacher)
-    epoch = Epoch(net, recipe, x_train, y_train, teacher, on_batch, stop)
+    epoch = Epoch(net, recipe, x_train, y_train, teacher, on_batch, stop, knobs)
     history: list[EpochMetrics] = list_history(net)
     best = BestEpoch(net, recipe, history, save_best)
     done = 0 if state is None else state.epochs_done
@@ -148,6 +152,8 @@ def train(
                 break
     best.restore()
     record_history(net, recipe, history)
+    if knobs is not None:
+        record_rate_changes(net, knobs.changes)
     return history
 
 
@@ -262,6 +268,7 @@ class Epoch:
         teacher: Network | None,
         on_batch: ProgressCallback | None,
         stop: threading.Event | None,
+        knobs: Knobs | None = None,
     ) -> None:
         self.net, self.recipe, self.x_train = net, recipe, x_train
         self.targets = net.as_target(y_train, len(y_train))
@@ -273,6 +280,7 @@ class Epoch:
         self.optimizer = make_optimizer(recipe.optimizer, recipe.momentum)
         # The parameters as views of one array: the optimizer steps over it in one go.
         self.flat = FlatParameters(net)
+        self.knobs = knobs
 
     def resume(self, state: TrainingState) -> None:
         """Continue with a checkpoint's random generator and optimizer memory."""
@@ -317,11 +325,12 @@ class Epoch:
         """Train epoch ``number`` (``index`` counts from 0 in this run, for the schedule);
         return (mean loss, images seen, seconds, learning rate)."""
         r = self.recipe
-        lr = learning_rate_at(
+        scheduled = learning_rate_at(
             index, r.learning_rate, r.schedule, r.epochs, r.step_every, r.step_factor
         )
+        lr = scheduled
         net, targets, maker = self.net, self.targets, self.maker
-        teacher, on_batch, stop = self.teacher, self.on_batch, self.stop
+        teacher, on_batch, stop, knobs = self.teacher, self.on_batch, self.stop, self.knobs
         cost, optimizer, decay, flat = self.cost, self.optimizer, r.weight_decay, self.flat
         flat.hold()
         if maker is None:
@@ -332,6 +341,9 @@ class Epoch:
         loss_sum, seen, k = 0.0, 0, 0
         for chunk in maker.epoch():
             for start in range(0, len(chunk.rows), batch_size):
+                if knobs is not None:  # paused: waits here, between two mini-batches
+                    where = Position(number, k, seen, loss_sum / max(seen, 1), n)
+                    lr = knobs.before_batch(where, scheduled, stop)
                 x = chunk.images[start : start + batch_size]
                 wanted = targets[chunk.rows[start : start + batch_size]]
                 if teacher is not None:

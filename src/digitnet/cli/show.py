@@ -260,16 +260,26 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from digitnet import figures
 
-    out = output_path(args.output, DEFAULT_NAMES[args.picture], PICTURE_SUFFIXES)
+    animated = args.picture == "replay"  # a .gif name: one frame per snapshot
+    suffixes = (*PICTURE_SUFFIXES, ".gif") if animated else PICTURE_SUFFIXES
+    out = output_path(args.output, DEFAULT_NAMES[args.picture], suffixes)
     with progress_bar(3, f"show {args.picture}", quiet=args.quiet) as bar:
         bar.set_postfix_str("reading the model")
         net = load_model(args)
         bar.update(1)
         bar.set_postfix_str("computing and drawing")
-        fig = _figure(args, net)
-        bar.update(1)
-        bar.set_postfix_str(f"writing {out.name}")
-        figures.save_figure(fig, out, dpi=args.dpi)
+        if out.suffix.lower() == ".gif":
+            from digitnet.figures.animation import save_animation
+
+            frames = show_beyond.replay_animation(args, net, *test_set(args.data_dir))
+            bar.update(1)
+            bar.set_postfix_str(f"writing {out.name}")
+            save_animation(frames, out, frame_ms=args.frame_ms)
+        else:
+            fig = _figure(args, net)
+            bar.update(1)
+            bar.set_postfix_str(f"writing {out.name}")
+            figures.save_figure(fig, out, dpi=args.dpi)
         bar.update(1)
     print(f"wrote {out}")
     return 0

@@ -56,17 +56,40 @@ def add_replay_parser(pictures: Any, add_common: Any) -> None:
         help="the first layer's weights and one digit's answer through training (snapshots)",
         description="From a model trained with `digitnet train --snapshots`: the first "
         "layer's weights (16 neurons) and the answer for one test digit at several epochs, "
-        "over the accuracy curve. Watch it learn.",
+        "over the accuracy curve. Watch it learn. An output name ending in .gif gives an "
+        "animation instead, one frame per snapshot.",
     )
     add_common(p, "replay", data=True)
     p.add_argument(
         "--test-index", type=int, default=0, metavar="N", help="the test digit to answer"
     )
     p.add_argument("--columns", type=positive_int, default=8, help="epochs shown at most")
+    p.add_argument(
+        "--frame-ms",
+        type=positive_int,
+        default=500,
+        metavar="MS",
+        help="in a .gif: how long each epoch shows, in milliseconds",
+    )
 
 
 def replay_figure(args: argparse.Namespace, net: Any, images: Any, labels: Any) -> Any:
     from digitnet import figures
+
+    snapshots, image, label = replay_inputs(args, images, labels)
+    return figures.replay(net, snapshots, image, label=label, columns=args.columns)
+
+
+def replay_animation(args: argparse.Namespace, net: Any, images: Any, labels: Any) -> list[Any]:
+    """``show replay -o NAME.gif``: one frame per snapshot."""
+    from digitnet.figures.animation import replay_frames
+
+    snapshots, image, label = replay_inputs(args, images, labels)
+    return replay_frames(net, snapshots, image, label=label)
+
+
+def replay_inputs(args: argparse.Namespace, images: Any, labels: Any) -> tuple[Any, Any, int]:
+    """The model's snapshots, the test digit (0..1) and its label, checked."""
     from digitnet.cli.common import model_of
     from digitnet.modelfile import PRETRAINED
     from digitnet.replay import read_snapshots
@@ -82,9 +105,7 @@ def replay_figure(args: argparse.Namespace, net: Any, images: Any, labels: Any) 
             f"--test-index {args.test_index} is out of range: the test set has "
             f"{len(images):,} digits, numbered 0 to {len(images) - 1:,}"
         )
-    image = images[args.test_index] / 255.0
-    label = int(labels[args.test_index])
-    return figures.replay(net, snapshots, image, label=label, columns=args.columns)
+    return snapshots, images[args.test_index] / 255.0, int(labels[args.test_index])
 
 
 def embedding_figure(args: argparse.Namespace, net: Any, images: Any, labels: Any) -> Any:

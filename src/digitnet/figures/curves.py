@@ -73,8 +73,47 @@ def curves(history: Network | Sequence[Mapping[str, Any]]) -> Figure:
             markeredgewidth=0.6,
             label=f"best validation {validation[best]:.2%} (epoch {epochs[best]})",
         )
+    if isinstance(history, Network):
+        mark_rate_changes(history, (ax_loss, ax_acc))
     for ax in (ax_loss, ax_acc):
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     fig.suptitle(f"Training over {len(rows)} epoch{'s' if len(rows) != 1 else ''}")
     return fig
+
+
+RATE_CHANGE_COLOUR = "#d6338a"
+
+
+def mark_rate_changes(net: Network, axes: Sequence[Any]) -> int:
+    """A dashed line on each of ``axes`` where the learning rate was changed while ``net``
+    trained, the new rate written at its top; how many were marked."""
+    changes = net.metadata.get("learning_rate_changes")
+    if not isinstance(changes, list):  # none, or not what digitnet writes
+        return 0
+    marked = 0
+    for change in changes:
+        if not isinstance(change, Mapping):
+            continue
+        where, rate = change.get("epochs_done"), change.get("learning_rate")
+        if not isinstance(where, int | float) or not isinstance(rate, int | float):
+            continue
+        for ax in axes:
+            ax.axvline(
+                where,
+                color=RATE_CHANGE_COLOUR,
+                linestyle="--",
+                linewidth=1,
+                label="learning rate changed" if not marked and ax is axes[0] else None,
+            )
+            ax.text(
+                where,
+                0.98,
+                f" \u03b7 {rate:g}",
+                transform=ax.get_xaxis_transform(),
+                color=RATE_CHANGE_COLOUR,
+                fontsize=8,
+                va="top",
+            )
+        marked += 1
+    return marked

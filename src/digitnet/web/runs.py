@@ -30,6 +30,7 @@ from typing import Any
 from digitnet.network import Network
 from digitnet.recipe import Recipe
 from digitnet.web.errors import ApiError
+from digitnet.web.knobs import RunKnobs
 from digitnet.web.trainer import STOP, finite, train_in_child
 
 MAX_WAITING = 4
@@ -69,6 +70,7 @@ class Run:
         self.conn: Connection | None = None
         self.thread: threading.Thread | None = None
         self.stop_requested = False
+        self.knobs = RunKnobs(settings, self.send)
         self._events: list[dict[str, Any]] = []
         self._subscribers: list[
             tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]
@@ -124,6 +126,7 @@ class Run:
             "history": self.history,
             "test_accuracy": self.test_accuracy,
             "saved_as": self.saved_as,
+            "knobs": self.knobs.describe(),
             "events": len(self._events),
         }
 
@@ -131,14 +134,19 @@ class Run:
     def request_stop(self) -> None:
         """Ask the training process to stop after its current mini-batch."""
         self.stop_requested = True
+        self.send(STOP)
+
+    def send(self, message: Any) -> bool:
+        """Send ``message`` to the training process; False if it has none or it has ended."""
         conn = self.conn
         if conn is None:
-            return
+            return False
         with self._send_lock:
             try:
-                conn.send(STOP)
+                conn.send(message)
             except (OSError, ValueError):  # the process has ended, or its pipe is closed
-                pass
+                return False
+        return True
 
     def close_pipe(self) -> None:
         """Close the server's end of the pipe (the process has ended)."""
@@ -159,6 +167,7 @@ class Run:
             if name == "epoch":
                 record = {k: v for k, v in data.items() if k not in ("progress", "weights")}
                 self.history.append(finite(record))
+            self.knobs.receive(name, data)
             self.publish(name, data)
         elif kind == "done":
             _, status, test_accuracy, net = message

@@ -11,7 +11,10 @@ sends the server, through its end of a pipe, tuples of
   ``("failed", one_sentence)``.
 
 The server may send ``"stop"``: training ends after its current mini-batch and the network
-comes back as it is. When the server's end of the pipe closes (the server went away), the
+comes back as it is. It may also turn the run's knobs (:mod:`digitnet.knobs`) with
+``("pause",)``, ``("resume",)``, ``("step",)`` and ``("rate", new_learning_rate)``; the run
+then sends ``paused`` events (where it came to rest) and ``rate`` events (where a new rate
+took effect). When the server's end of the pipe closes (the server went away), the
 process ends at once.
 """
 
@@ -30,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from digitnet.errors import DigitnetError
+from digitnet.knobs import Knobs, Position, RateChange
 from digitnet.network import Network
 from digitnet.recipe import Recipe
 from digitnet.replay import SnapshotRecorder, attach_snapshots
@@ -83,9 +88,11 @@ def reason(exc: BaseException) -> str:
     return text[:300]
 
 
-def train_run(recipe: Recipe, stop: threading.Event, emit: Emit) -> tuple[Network, float]:
-    """Load MNIST, build the network, train it as ``recipe`` says, sending events to ``emit``;
-    give back the network and its test accuracy."""
+def train_run(
+    recipe: Recipe, stop: threading.Event, emit: Emit, knobs: Knobs | None = None
+) -> tuple[Network, float]:
+    """Load MNIST, build the network, train it as ``recipe`` says (turned by ``knobs``),
+    sending events to ``emit``; give back the network and its test accuracy."""
     from digitnet.data import load_mnist
 
     mnist = load_mnist()
@@ -120,6 +127,8 @@ def train_run(recipe: Recipe, stop: threading.Event, emit: Emit) -> tuple[Networ
             {"epoch": epoch, "done": done, "total": total, "loss": loss, "progress": progress},
         )
 
+    if knobs is not None:
+        knobs.on_halt, knobs.on_change = knob_events(emit, recipe)
     recorder = SnapshotRecorder()  # the learning, to replay on the Models view once saved
     recorder.start(net)
 
@@ -138,15 +147,53 @@ def train_run(recipe: Recipe, stop: threading.Event, emit: Emit) -> tuple[Networ
     # numpy's overflow warnings on the way there are noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         trained = run_recipe(
-            recipe, mnist=mnist, net=net, on_batch=on_batch, on_epoch=on_epoch, stop=stop
+            recipe,
+            mnist=mnist,
+            net=net,
+            on_batch=on_batch,
+            on_epoch=on_epoch,
+            stop=stop,
+            knobs=knobs,
         )
     recorder.finish(trained.net, len(trained.net.metadata.get("history", [])))
     attach_snapshots(trained.net, recorder.snapshots)
     return trained.net, trained.test_accuracy
 
 
-def _listen(conn: Connection, stop: threading.Event, over: threading.Event) -> None:
-    """Set ``stop`` when the server asks; end the process if the server goes away."""
+def knob_events(
+    emit: Emit, recipe: Recipe
+) -> tuple[Callable[[Position], None], Callable[[RateChange], None]]:
+    """The knobs' callbacks: a ``paused`` event where the run came to rest, a ``rate`` event
+    where a new learning rate took effect (with ``progress``, where on the curves, 0..1)."""
+
+    def halted(at: Position) -> None:
+        emit("paused", {**finite(asdict(at)), "progress": at.epochs_done / recipe.epochs})
+
+    def changed(change: RateChange) -> None:
+        emit("rate", {**asdict(change), "progress": change.epochs_done / recipe.epochs})
+
+    return halted, changed
+
+
+def turn(knobs: Knobs, message: Any) -> None:
+    """Turn ``knobs`` as the server's ``message`` asks (one it cannot read is ignored: the
+    server checked what it sends)."""
+    try:
+        if message == ("pause",):
+            knobs.pause()
+        elif message == ("resume",):
+            knobs.resume()
+        elif message == ("step",):
+            knobs.step()
+        elif isinstance(message, tuple) and len(message) == 2 and message[0] == "rate":
+            knobs.set_learning_rate(message[1])
+    except DigitnetError:
+        pass
+
+
+def _listen(conn: Connection, stop: threading.Event, over: threading.Event, knobs: Knobs) -> None:
+    """Set ``stop`` or turn the knobs when the server asks; end the process if the server
+    goes away."""
     while True:
         try:
             message = conn.recv()
@@ -156,6 +203,8 @@ def _listen(conn: Connection, stop: threading.Event, over: threading.Event) -> N
             return
         if message == STOP:
             stop.set()
+        else:
+            turn(knobs, message)
 
 
 def train_in_child(conn: Connection, recipe: Recipe) -> None:
@@ -165,14 +214,14 @@ def train_in_child(conn: Connection, recipe: Recipe) -> None:
         os.nice(NICENESS)
     except (AttributeError, OSError):
         pass
-    stop, over = threading.Event(), threading.Event()
-    threading.Thread(target=_listen, args=(conn, stop, over), daemon=True).start()
+    stop, over, knobs = threading.Event(), threading.Event(), Knobs()
+    threading.Thread(target=_listen, args=(conn, stop, over, knobs), daemon=True).start()
 
     def emit(kind: str, data: dict[str, Any]) -> None:
         conn.send(("event", kind, data))
 
     try:
-        net, test_accuracy = train_run(recipe, stop, emit)
+        net, test_accuracy = train_run(recipe, stop, emit, knobs)
         message: tuple[Any, ...] = (
             "done",
             "stopped" if stop.is_set() else "finished",

@@ -1,6 +1,7 @@
-"""Replaying the learning, for the page's Models view: the model at one epoch of its
-training (its first-layer weights and its answer for the digit on show), from the snapshots
-kept in its model file (:mod:`digitnet.replay`)."""
+"""Replaying the learning, for the page's Models and Learn views: the model at one epoch of
+its training (its first-layer weights and its answer for the digit on show), from the
+snapshots kept in its model file (:mod:`digitnet.replay`), or kept with a finished page run's
+network before it is saved."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from digitnet.network import Network
 from digitnet.web.errors import ApiError
 from digitnet.web.payload import floats, number
 from digitnet.web.routes.beyond import pixels_of
-from digitnet.web.state import Store
+from digitnet.web.state import Runs, Store
 
 router = APIRouter()
 
@@ -95,3 +96,19 @@ async def replay_endpoint(name: str, body: ReplayBody, store: Store) -> dict[str
         }
     answer = await run_in_threadpool(replay_answer, net, snapshots, body)
     return {"model": name, **answer}
+
+
+@router.post("/api/runs/{run_id}/replay")
+async def replay_run(run_id: str, body: ReplayBody, runs: Runs) -> dict[str, Any]:
+    """A finished (or stopped) page run's network as it was at one epoch of its training,
+    from the snapshots every run from the page keeps (409 while it has no network)."""
+    from digitnet.replay import attached_snapshots
+
+    run = runs.get(run_id)
+    if run.net is None:
+        raise ApiError(409, f"training run {run.id} has no network yet; replay it once it ends")
+    snapshots = attached_snapshots(run.net)
+    if not snapshots:
+        return {"run": run.id, "epochs": [], "message": f"training run {run.id} kept no snapshots"}
+    answer = await run_in_threadpool(replay_answer, run.net, snapshots, body)
+    return {"run": run.id, **answer}

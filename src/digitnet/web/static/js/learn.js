@@ -5,6 +5,9 @@
 
 import { api } from "./api.js";
 import { fitCanvas, fmt, paintWeights } from "./colors.js";
+import { Compare } from "./compare.js";
+import { Knobs } from "./knobs.js";
+import { Replay } from "./replay.js";
 
 function decodeWeights(picture) {
   const bytes = atob(picture.data);
@@ -16,7 +19,7 @@ function decodeWeights(picture) {
   return values;
 }
 
-function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
+function drawChart(canvas, series, { xMax, yMin, yMax, percent, marks = [] }) {
   const { ctx, width, height } = fitCanvas(canvas);
   ctx.clearRect(0, 0, width, height);
   const left = 46;
@@ -47,12 +50,27 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
   ctx.textBaseline = "top";
   const step = Math.max(1, Math.ceil(xMax / 10));
   for (let e = 0; e <= xMax; e += step) ctx.fillText(String(e), X(e), top + h + 5);
+  // Where the learning rate was changed while the run went on: a dashed line and the new rate.
+  ctx.setLineDash([4, 3]);
+  ctx.strokeStyle = "#f472b6";
+  ctx.fillStyle = "#f472b6";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "bottom";
+  for (const m of marks) {
+    ctx.beginPath();
+    ctx.moveTo(X(m.x), top);
+    ctx.lineTo(X(m.x), top + h);
+    ctx.stroke();
+    ctx.fillText(`\u03b7 ${m.rate}`, Math.min(X(m.x) + 3, left + w - 40), top + h - 2);
+  }
+  ctx.setLineDash([]);
   let legendX = left + 8;
   for (const s of series) {
     if (!s.points.length) continue;
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
     ctx.lineWidth = s.width || 1.5;
+    ctx.setLineDash(s.dash || []);
     ctx.beginPath();
     // A third value starts a new segment when it changes (the running mean restarts each epoch).
     s.points.forEach(([x, y, part], i) => {
@@ -61,6 +79,7 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
       else ctx.lineTo(X(x), Y(y));
     });
     ctx.stroke();
+    ctx.setLineDash([]);
     if (s.dots) {
       for (const [x, y] of s.points) {
         ctx.beginPath();
@@ -68,6 +87,7 @@ function drawChart(canvas, series, { xMax, yMin, yMax, percent }) {
         ctx.fill();
       }
     }
+    if (!s.label) continue;
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
     ctx.fillText(s.label, legendX, top + 4);
@@ -93,6 +113,23 @@ export class Learn {
     this.weightGrid = document.getElementById("weight-grid");
     this.run = null;
     this.source = null;
+    this.knobs = new Knobs(this);
+    this.compare = new Compare(this);
+    // The epoch slider: a finished run's snapshots (or the model in use's), replayed.
+    this.replay = new Replay(app, {
+      prefix: "learn-replay",
+      parent: this.weightGrid.parentElement,
+      title: "Replay the learning",
+      mark: "learnReplayEpoch",
+      quiet: true,
+      // The run's own curves are drawn up to the epoch replayed (all of them at the last).
+      onEpoch: (epoch, epochs) => {
+        this.replayEpoch = this.finishedRun && epoch !== epochs[epochs.length - 1] ? epoch : null;
+        this.drawCharts();
+      },
+    });
+    this.replayEpoch = null;
+    this.finishedRun = null;
     this.reset();
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -184,10 +221,34 @@ export class Learn {
     this.follow(run);
   }
 
+  // The view comes into sight: the epoch slider for the finished run, or the model in use.
+  shown() {
+    this.drawCharts();
+    if (this.run && !this.finishedRun) return; // a run is going on
+    this.showReplay();
+  }
+
+  async showReplay() {
+    if (this.finishedRun) await this.replay.showRun(this.finishedRun);
+    else await this.replay.show();
+    this.weightGrid.hidden = !this.replay.box.hidden; // its weights replace the live ones
+  }
+
   follow(run) {
+    this.finishedRun = null;
+    this.replayEpoch = null;
+    this.replay.ticket += 1; // an answer on its way is not wanted any more
+    this.replay.box.hidden = true;
+    this.weightGrid.hidden = false;
+    if (this.run) {
+      const accuracy = this.valAcc.length ? this.valAcc : this.trainAcc;
+      this.compare.keep(this.run, { loss: this.epochLoss, accuracy }, this.knobs.marks.length > 0);
+    }
     this.reset();
     this.run = run;
+    this.compare.legend(run.settings);
     this.epochs = run.settings.epochs;
+    this.knobs.attach(run);
     this.saveBox.hidden = true;
     this.saveStatus.textContent = "";
     this.useButton.disabled = true;
@@ -215,6 +276,12 @@ export class Learn {
       this.status.textContent = `Epoch ${e.epoch} of ${this.epochs}: ${e.done.toLocaleString()} of ${e.total.toLocaleString()} images, cost ${fmt(e.loss, 4)}`;
       this.drawCharts();
     });
+    on("paused", (e) => this.knobs.halted(e));
+    on("pausing", () => {
+      if (this.knobs.box.dataset.state === "running") this.knobs.show("pausing");
+    });
+    on("resumed", () => this.knobs.show("running"));
+    on("rate", (e) => this.knobs.mark(e));
     on("epoch", (e) => {
       this.epochLoss.push([e.epoch, e.loss]);
       this.trainAcc.push([e.epoch, e.train_accuracy]);
@@ -231,6 +298,8 @@ export class Learn {
       this.status.textContent = `${e.status === "stopped" ? "Stopped" : "Finished"} after ${e.epochs} epochs${acc}. Save it to use it.`;
       this.status.dataset.state = e.status;
       this.saveBox.hidden = false;
+      this.finishedRun = run;
+      this.showReplay();
       if (!this.saveName.value) this.saveName.value = `net-${run.settings.layers.join("-")}`.slice(0, 40);
     });
     on("cancelled", () => {
@@ -269,6 +338,7 @@ export class Learn {
   }
 
   finish() {
+    this.knobs.detach();
     this.startButton.disabled = false;
     this.stopButton.disabled = true;
     this.cancelButton.hidden = true;
@@ -326,20 +396,32 @@ export class Learn {
   }
 
   drawCharts() {
-    const losses = [...this.batchPoints.map((p) => p[1]), ...this.epochLoss.map((p) => p[1])];
+    const until = this.replayEpoch;
+    const upTo = (points) => (until === null ? points : points.filter((p) => p[0] <= until + 1e-9));
+    const batchPoints = upTo(this.batchPoints);
+    const epochLoss = upTo(this.epochLoss);
+    const trainAcc = upTo(this.trainAcc);
+    const valAcc = upTo(this.valAcc);
+    const earlierLoss = this.compare.series("loss");
+    const earlierAcc = this.compare.series("accuracy");
+    const xMax = Math.max(this.epochs, this.compare.epochs);
+    // The axes hold every point, replayed or not, so that they stay put while the slider moves.
+    const losses = [...this.batchPoints, ...this.epochLoss, ...earlierLoss.flatMap((s) => s.points)].map((p) => p[1]);
     const maxLoss = losses.length ? Math.max(...losses) * 1.05 : 1;
     const minLoss = losses.length ? Math.min(0, Math.min(...losses)) : 0;
     drawChart(this.lossCanvas, [
-      { label: "running mean in the epoch", color: "#60a5fa", points: this.batchPoints },
-      { label: "per epoch", color: "#facc15", points: this.epochLoss, dots: true, width: 2 },
-    ], { xMax: this.epochs, yMin: minLoss, yMax: maxLoss || 1 });
-    this.lossCanvas.dataset.points = String(this.batchPoints.length + this.epochLoss.length);
-    const accs = [...this.trainAcc, ...this.valAcc].map((p) => p[1]);
+      ...earlierLoss,
+      { label: "running mean in the epoch", color: "#60a5fa", points: batchPoints },
+      { label: "per epoch", color: "#facc15", points: epochLoss, dots: true, width: 2 },
+    ], { xMax, yMin: minLoss, yMax: maxLoss || 1, marks: this.knobs.marks });
+    this.lossCanvas.dataset.points = String(batchPoints.length + epochLoss.length);
+    const accs = [...this.trainAcc, ...this.valAcc, ...earlierAcc.flatMap((s) => s.points)].map((p) => p[1]);
     const lo = accs.length ? Math.max(0, Math.floor(Math.min(...accs) * 10) / 10) : 0;
     drawChart(this.accCanvas, [
-      { label: "training", color: "#60a5fa", points: this.trainAcc, dots: true },
-      { label: "validation", color: "#facc15", points: this.valAcc, dots: true },
-    ], { xMax: this.epochs, yMin: lo, yMax: 1, percent: true });
-    this.accCanvas.dataset.points = String(this.trainAcc.length + this.valAcc.length);
+      ...earlierAcc,
+      { label: "training", color: "#60a5fa", points: trainAcc, dots: true },
+      { label: "validation", color: "#facc15", points: valAcc, dots: true },
+    ], { xMax, yMin: lo, yMax: 1, percent: true, marks: this.knobs.marks });
+    this.accCanvas.dataset.points = String(trainAcc.length + valAcc.length);
   }
 }

@@ -339,7 +339,7 @@ function setView(view) {
       randomExample();
     }
   }
-  if (view === "learn") learn.drawCharts();
+  if (view === "learn") learn.shown();
   if (view === "teach") teach.show();
   if (view === "models") replay.show();
   if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
@@ -353,7 +353,9 @@ const pad = new DrawPad($("pad"), (strokeEnded) => {
 });
 const numbers = new Numbers({ pad, show, toast, state });
 const diagram = new Diagram($("diagram"), (spot) => loadNeuron(spot));
-const app = { refreshModels, useModel };
+// The digit on show (784 pixels 0..1), for the epoch sliders' answers; null if none.
+const drawingInput = () => (state.result && !(state.source === "draw" && pad.empty) ? state.result.input : null);
+const app = { refreshModels, useModel, state, input: drawingInput };
 const learn = new Learn(app);
 const teach = new Teach({ state, pad, toast, useModel, setView });
 async function showTestDigit(index) {
@@ -375,10 +377,7 @@ function showPixels(pixels, label) {
 }
 const beyond = new Beyond({ state, showTestDigit, showPixels, toast });
 const forward = new ForwardPass({ diagram, result: () => state.result });
-const replay = new Replay({
-  state,
-  input: () => (state.result && !(state.source === "draw" && pad.empty) ? state.result.input : null),
-});
+const replay = new Replay({ state, input: drawingInput });
 
 $("steps").addEventListener("toggle", () => {
   if ($("steps").open && state.result && state.result.steps === null) schedulePredict(true);
@@ -407,7 +406,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 // For tests and the curious: window.digitnet.
-window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron, teach, beyond, replay, forward, showTestDigit, numbers };
+window.digitnet = { state, diagram, pad, setView, useModel, loadNeuron, teach, beyond, replay, forward, showTestDigit, numbers, learn };
 
 async function start() {
   try {

@@ -1,93 +1,129 @@
-// Replay the learning (Models view): an epoch slider over the snapshots a model keeps
-// (`digitnet train --snapshots`): the accuracy curves up to that epoch, 16 first-layer weight
-// pictures and the answer for the digit on show, as they were then ("watch it learn your 7").
+// Replay the learning: an epoch slider over the snapshots a model keeps (`digitnet train
+// --snapshots`, and every run from the Learn view): the accuracy curves up to that epoch, 16
+// first-layer weight pictures and the answer for the digit on show, as they were then ("watch
+// it learn your 7"). On the Models view for the model in use; on the Learn view (prefix
+// "learn-replay") for a finished run (POST /api/runs/{id}/replay) or the model in use.
 
-import { api } from "./api.js";
+import { api, request } from "./api.js";
 import { fitCanvas, paintWeights } from "./colors.js";
-
-const $ = (id) => document.getElementById(id);
 
 export class Replay {
   // hooks: { state, input() -> 784 pixels of the digit on show, or null }
-  constructor(hooks) {
+  // options: { prefix of the element ids, parent element id, title, data-* key on <body> }
+  constructor(hooks, { prefix = "replay", parent = "models", title = "Replay the learning", mark = "replayEpoch", quiet = false, onEpoch = null } = {}) {
+    this.onEpoch = onEpoch; // told (epoch, all epochs) whenever an epoch is shown
     this.hooks = hooks;
+    this.quiet = quiet; // no snapshots: the panel hides rather than says so
+    this.prefix = prefix;
+    this.mark = mark;
     this.model = null;
+    this.run = null;
     this.data = null;
     this.ticket = 0;
+    const $ = (id) => this.$(id);
+    const id = (name) => `${prefix}-${name}`;
     const box = document.createElement("div");
-    box.id = "replay-panel";
+    box.id = id("panel");
     box.className = "panel replay-panel";
+    box.hidden = quiet;
     box.innerHTML = `
-      <div class="panel-head"><h2>Replay the learning</h2><span id="replay-model" class="muted small-text"></span></div>
-      <div id="replay-none" class="muted small-text"></div>
-      <div id="replay-body" hidden>
-        <label class="replay-slider">Epoch <b id="replay-epoch-label">0</b>
-          <input id="replay-epoch" type="range" min="0" max="0" step="1" value="0"
+      <div class="panel-head"><h2>${title}</h2><span id="${id("model")}" class="muted small-text"></span></div>
+      <div id="${id("none")}" class="muted small-text"></div>
+      <div id="${id("body")}" hidden>
+        <label class="replay-slider">Epoch <b id="${id("epoch-label")}">0</b>
+          <input id="${id("epoch")}" type="range" min="0" max="0" step="1" value="0"
                  aria-label="Epoch to replay"></label>
         <div class="replay-row">
-          <div><h3>Accuracy</h3><canvas id="replay-chart" class="replay-chart"></canvas></div>
+          <div><h3>Accuracy</h3><canvas id="${id("chart")}" class="replay-chart"></canvas></div>
           <div><h3>The answer for the digit on show</h3>
-            <div id="replay-answer" class="replay-answer muted" aria-live="polite">Draw a digit first.</div></div>
+            <div id="${id("answer")}" class="replay-answer muted" aria-live="polite">Draw a digit first.</div></div>
         </div>
         <h3>First layer's weights</h3>
-        <div id="replay-weights" class="weight-grid replay-weights"></div>
+        <div id="${id("weights")}" class="weight-grid replay-weights"></div>
       </div>`;
-    $("models").append(box);
-    $("replay-epoch").addEventListener("input", () => this.pick(Number($("replay-epoch").value)));
+    this.box = box;
+    (typeof parent === "string" ? document.getElementById(parent) : parent).append(box);
+    $("epoch").addEventListener("input", () => this.pick(Number($("epoch").value)));
   }
 
+  // This replay's element `name` (its id is the prefix, a dash and the name).
+  $(name) {
+    return document.getElementById(`${this.prefix}-${name}`);
+  }
+
+  // The model in use.
   async show() {
     const { state } = this.hooks;
     if (!state.model) return;
     this.model = state.model;
-    $("replay-model").textContent = `model ${this.model}`;
+    this.run = null;
+    this.$("model").textContent = `model ${this.model}`;
     await this.load(null);
   }
 
+  // A finished training run from the Learn view (its snapshots live with its network).
+  async showRun(run) {
+    this.run = run;
+    this.model = null;
+    this.$("model").textContent = `this run, ${run.settings.layers.join("-")}`;
+    await this.load(null);
+  }
+
+  fetch(epoch) {
+    const body = { epoch, input: this.hooks.input() };
+    if (this.run) return request("POST", `/api/runs/${this.run.id}/replay`, body).then((r) => r.json());
+    return api.replay(this.model, body);
+  }
+
   async load(epoch) {
+    const $ = (id) => this.$(id);
     const ticket = ++this.ticket;
-    const model = this.model;
     try {
-      const data = await api.replay(model, { epoch, input: this.hooks.input() });
+      const data = await this.fetch(epoch);
       if (ticket !== this.ticket) return;
+      if (this.quiet) this.box.hidden = !data.epochs.length;
       if (!data.epochs.length) {
         this.data = null;
-        $("replay-body").hidden = true;
-        $("replay-none").textContent = `${data.message}. Its snapshots are the parameters after every epoch, kept in the model file.`;
+        $("body").hidden = true;
+        $("none").textContent = `${data.message}. Its snapshots are the parameters after every epoch, kept in the model file.`;
         return;
       }
       this.data = data;
-      $("replay-none").textContent = "";
-      $("replay-body").hidden = false;
-      const slider = $("replay-epoch");
+      $("none").textContent = "";
+      $("body").hidden = false;
+      const slider = $("epoch");
       slider.max = String(data.epochs.length - 1);
       slider.value = String(data.epochs.indexOf(data.epoch));
       this.render();
     } catch (err) {
       if (ticket !== this.ticket) return;
       this.data = null;
-      $("replay-body").hidden = true;
-      $("replay-none").textContent = `${err.message}. Its snapshots are the parameters after every epoch, kept in the model file.`;
+      if (this.quiet) this.box.hidden = true;
+      $("body").hidden = true;
+      $("none").textContent = `${err.message}. Its snapshots are the parameters after every epoch, kept in the model file.`;
     }
   }
 
   pick(position) {
+    const $ = (id) => this.$(id);
     if (!this.data) return;
     const epoch = this.data.epochs[position];
-    $("replay-epoch-label").textContent = String(epoch);
+    $("epoch-label").textContent = String(epoch);
     this.load(epoch);
   }
 
   render() {
+    const $ = (id) => this.$(id);
     const d = this.data;
-    $("replay-epoch-label").textContent = String(d.epoch);
-    document.body.dataset.replayEpoch = String(d.epoch);
-    const grid = $("replay-weights");
+    $("epoch-label").textContent = String(d.epoch);
+    document.body.dataset[this.mark] = String(d.epoch);
+    if (this.onEpoch) this.onEpoch(d.epoch, d.epochs);
+    const grid = $("weights");
     if (grid.children.length !== d.weights.length) {
       grid.replaceChildren(...d.weights.map(() => document.createElement("canvas")));
     }
     d.weights.forEach((w, k) => paintWeights(grid.children[k], w, d.side, d.side));
-    const answer = $("replay-answer");
+    const answer = $("answer");
     if (d.answer) {
       const p = Math.round(d.answer.probability * 100);
       answer.innerHTML = `At epoch ${d.epoch} the network reads <b class="replay-digit">${d.answer.digit}</b> (${p}%).`;
@@ -101,7 +137,7 @@ export class Replay {
 
   drawChart() {
     const d = this.data;
-    const { ctx, width, height } = fitCanvas($("replay-chart"));
+    const { ctx, width, height } = fitCanvas(this.$("chart"));
     ctx.clearRect(0, 0, width, height);
     const history = d.history || [];
     const last = Math.max(1, d.epochs[d.epochs.length - 1]);
