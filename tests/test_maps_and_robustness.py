@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +126,29 @@ def test_show_mistakes_are_one_sentence(
 ) -> None:
     code, _, err = run_show(capsys, *args, "--n", "100", "-o", str(tmp_path / "x.png"))
     assert code == 2 and words in err and "Traceback" not in err
+
+
+def test_a_tsne_map_places_digits_its_own_way(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from digitnet.embedding import layer_map, with_points
+
+    out = tmp_path / "tsne.svg"
+    argv = ["embedding", "--method", "tsne", "--layer", "2", "--n", "150", "-o", str(out)]
+    assert run_show(capsys, *argv)[0] == 0
+    text = out.read_text()
+    assert "t-SNE 1" in text and "PC1" not in text
+    mnist = load_mnist()
+    m = layer_map(load_pretrained("video"), mnist.test.images[:60], mnist.test.labels[:60], 2)
+    moved = with_points(m, m.points[::-1], mnist.test.labels[:60], "tsne")
+    assert moved.method == "tsne" and moved.map_separation != m.map_separation
+    assert moved.separation == m.separation and np.array_equal(moved.mean, m.mean)
+
+
+def test_tsne_without_scikit_learn_names_the_extra(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if not installed
+    argv = ["embedding", "--method", "tsne", "--n", "50", "-o", str(tmp_path / "x.png")]
+    code, _, err = run_show(capsys, *argv)
+    assert code == 2 and "pip install 'digitnet[sklearn]'" in err and "Traceback" not in err

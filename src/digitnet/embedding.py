@@ -15,7 +15,7 @@ other's, in the layer itself (all its dimensions) and on the 2-D map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -32,7 +32,8 @@ class LayerMap:
     (``mean`` and ``components`` ``(2, size)``, so that any activations can be placed on it
     with :meth:`place`), the share of the layer's variance each axis shows (``explained``),
     and the nearest-centre accuracy in the layer (``separation``) and on the map
-    (``map_separation``)."""
+    (``map_separation``). ``method`` says how ``points`` were made: ``pca``, or ``tsne``
+    (see :func:`with_points`; :meth:`place` is always the PCA's)."""
 
     layer: int
     size: int
@@ -42,6 +43,7 @@ class LayerMap:
     points: FloatArray
     separation: float
     map_separation: float
+    method: str = "pca"
 
     def place(self, activations: ArrayLike) -> FloatArray:
         """Where activations ``(k, size)`` of this layer lie on the map: ``(k, 2)``."""
@@ -111,3 +113,12 @@ def layer_maps(
         if not 0 <= layer < net.num_layers:
             raise ValueError(f"layer must lie in 0..{net.num_layers - 1}, not {layer}")
     return [layer_map(net, images, labels, layer) for layer in chosen]
+
+
+def with_points(m: LayerMap, points: ArrayLike, labels: ArrayLike, method: str) -> LayerMap:
+    """``m`` with another 2-D placement of its digits (e.g. t-SNE's), its map separation
+    measured again."""
+    xy = np.asarray(points, dtype=np.float64)
+    if xy.shape != m.points.shape:
+        raise ValueError(f"points must have shape {m.points.shape}, not {xy.shape}")
+    return replace(m, points=xy, map_separation=nearest_centre_accuracy(xy, labels), method=method)

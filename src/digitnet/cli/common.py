@@ -113,6 +113,7 @@ EXTRAS = {
     "uvicorn": "web",
     "PIL": "images",
     "onnx": "export",
+    "sklearn": "sklearn",
 }
 
 

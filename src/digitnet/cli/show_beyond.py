@@ -30,6 +30,14 @@ def add_parsers(pictures: Any, add_common: Any) -> None:
     p.add_argument(
         "--n", type=positive_int, default=10_000, help="test digits placed (the first N)"
     )
+    p.add_argument(
+        "--method",
+        choices=("pca", "tsne"),
+        default="pca",
+        help="how each layer is flattened to 2-D: PCA (instant), or t-SNE (needs scikit-learn; "
+        "keeps near neighbours near, but slow: 1,000 digits take about 25 s of CPU per layer, "
+        "so try --n 1000)",
+    )
 
     add_replay_parser(pictures, add_common)
     p = pictures.add_parser(
@@ -121,7 +129,27 @@ def embedding_figure(args: argparse.Namespace, net: Any, images: Any, labels: An
             )
         layers = [args.layer]
     maps = layer_maps(net, images[: args.n], labels[: args.n], layers)
+    if args.method == "tsne":
+        maps = [tsne_map(net, images[: args.n], labels[: args.n], m) for m in maps]
     return figures.embedding(maps, labels[: args.n], last=net.num_layers - 1)
+
+
+def tsne_map(net: Any, images: Any, labels: Any, m: Any) -> Any:
+    """Layer map ``m`` with its digits placed by scikit-learn's t-SNE instead of PCA."""
+    from digitnet.cli.common import require
+    from digitnet.embedding import with_points
+    from digitnet.slant import inputs_for
+
+    require("show embedding --method tsne", "sklearn")
+    import numpy as np
+    from sklearn.manifold import TSNE
+
+    activations = net.layer_outputs(inputs_for(net.metadata, images), m.layer)
+    perplexity = min(30.0, max(1.0, (len(activations) - 1) / 3))
+    points = TSNE(2, init="pca", perplexity=perplexity, random_state=0).fit_transform(
+        np.asarray(activations, dtype=np.float64)
+    )
+    return with_points(m, points, labels, "tsne")
 
 
 def robustness_figure(args: argparse.Namespace, images: Any, labels: Any) -> Any:

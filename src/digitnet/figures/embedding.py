@@ -25,6 +25,10 @@ def layer_name(layer: int, last: int) -> str:
     return "output" if layer == last else f"hidden layer {layer}"
 
 
+#: How each kind of map is called on the pictures.
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE"}
+
+
 def embedding(maps: list[LayerMap], labels: ArrayLike, *, last: int, title: str = "") -> Figure:
     """One scatter map per layer in ``maps``, the digits coloured by ``labels``; ``last`` is
     the index of the network's output layer."""
@@ -53,14 +57,20 @@ def embedding(maps: list[LayerMap], labels: ArrayLike, *, last: int, title: str 
             f"separation {m.separation:.1%} (map {m.map_separation:.1%})",
             fontsize=9,
         )
-        ax.set_xlabel(f"PC1 {m.explained[0]:.0%}", fontsize=8)
-        ax.set_ylabel(f"PC2 {m.explained[1]:.0%}", fontsize=8)
+        if m.method == "pca":
+            ax.set_xlabel(f"PC1 {m.explained[0]:.0%}", fontsize=8)
+            ax.set_ylabel(f"PC2 {m.explained[1]:.0%}", fontsize=8)
+        else:
+            ax.set_xlabel(f"{METHOD_NAMES.get(m.method, m.method)} 1", fontsize=8)
+            ax.set_ylabel(f"{METHOD_NAMES.get(m.method, m.method)} 2", fontsize=8)
         bare(ax)
     if scatter is not None:
         bar = fig.colorbar(scatter, ax=list(axes), ticks=range(10), shrink=0.8, pad=0.01)
         bar.set_label("digit")
+    method = METHOD_NAMES.get(maps[0].method, maps[0].method)
     fig.suptitle(
-        title or "The test digits on each layer's map (PCA); separation: nearest-centre accuracy",
+        title
+        or f"The test digits on each layer's map ({method}); separation: nearest-centre accuracy",
         fontsize=10,
     )
     return fig
