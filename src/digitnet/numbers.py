@@ -1,11 +1,14 @@
 """Reading whole numbers: every digit in a picture, each read by the network like a lone one.
 
 :func:`read_number` splits the picture's ink into digits (:mod:`digitnet.preprocess.segment`:
-blobs, merged where they belong together, in lines, left to right), cuts the pieces that look
-like several touching digits where the network reads the halves most confidently, prepares
-each digit like MNIST (the single digit's steps 5 to 7,
-:func:`~digitnet.preprocess.pipeline.prepare_crop`) and reads it with the one prediction path
-(:mod:`digitnet.prediction`).
+blobs, merged where they belong together, in lines, left to right), prepares each like MNIST
+(the single digit's steps 5 to 7, :func:`~digitnet.preprocess.pipeline.prepare_crop`) and reads
+it with the one prediction path (:mod:`digitnet.prediction`). A piece wide enough to be several
+touching digits is also cut (:mod:`digitnet.preprocess.cuts`: paths that cross the least ink),
+every segment between two cuts is read, and the reading kept is the one with the highest sum
+of log-probabilities less priors (see the constants): a cost per cut and per stroke it
+crosses, a piece too wide for one digit or too narrow for ``k``, a segment much shorter than
+its piece.
 """
 
 from __future__ import annotations
@@ -36,32 +39,34 @@ from digitnet.preprocess import (
 if TYPE_CHECKING:
     from digitnet.network import Network
 
-#: The writer's typical digit width is the TYPICAL_PERCENTILE percentile (the median) of the
-#: widths of the pieces between NARROW and 1 times their line's height (see
-#: :func:`typical_width`); with none, it is TYPICAL_WIDTH times the height (the median of the
-#: synthetic pen digits: 0.64; of the USPS scans: 0.78). (The 75th percentile, with lower
-#: WIDE and CUT_COST, read the pen digits better and the USPS scans worse.)
+#: The writer's typical digit width is the TYPICAL_PERCENTILE percentile of the widths of the
+#: pieces between NARROW and SINGLE times their line's height (likely one digit each: not a 1,
+#: not digits touching; see :func:`typical_width`); with none, it is TYPICAL_WIDTH times the
+#: height (the median width of people's pen digits is 0.66 of their own height, and a line's
+#: height is its tallest digit's). The constants below were chosen on numbers composed with
+#: ``benchmarks/number_errors.py``'s seeds (500, 700), never on the benchmark's own.
 NARROW = 0.35
-TYPICAL_WIDTH = 0.7
-TYPICAL_PERCENTILE = 50.0
+SINGLE = 0.85
+TYPICAL_WIDTH = 0.6
+TYPICAL_PERCENTILE = 40.0
 #: A piece at least this many times as wide as the typical digit may be several touching
-#: digits: the cuts of :func:`~digitnet.preprocess.segment.cut_candidates` are tried.
+#: digits: the segments of its cut lattice (:func:`~digitnet.preprocess.cut_lattice`) are read.
 TRY_CUT = 1.2
 #: A piece read as one digit loses WIDE_PENALTY log-probability per typical digit's width
-#: beyond WIDE times the typical digit's ...
+#: beyond WIDE typical digits ...
 WIDE = 1.2
 WIDE_PENALTY = 1.5
-#: ... and each cut costs CUT_COST, plus CUT_INK per stroke of ink it crosses, so that a cut
-#: must make both halves clearly better.
+#: ... each cut costs CUT_COST, plus CUT_INK per stroke of ink it crosses (two digits touch
+#: at a point; a cut through one digit crosses its strokes) ...
 CUT_COST = 0.2
 CUT_INK = 0.6
-#: ... and more when the piece is narrower than NARROW_CUT typical digits: NARROW_CUT_PENALTY
-#: per typical digit width it lacks (two digits that touch are seldom that narrow).
+#: ... cutting a piece into k digits costs NARROW_CUT_PENALTY per typical digit's width the
+#: piece lacks of NARROW_CUT + k - 2 of them (k digits that touch are seldom narrower) ...
 NARROW_CUT = 1.3
 NARROW_CUT_PENALTY = 3.0
-#: A segment of a cut piece less high than SHORT times the piece loses SHORT_PENALTY
-#: log-probability per piece height it lacks (a digit is seldom much shorter than the one it
-#: touches; a cut through one wide digit often leaves a short stub).
+#: ... and a segment less high than SHORT times its piece loses SHORT_PENALTY per piece
+#: height it lacks (touching digits are about as high as each other; a cut through one wide
+#: digit often leaves a short stub, such as the end of a 7's bar).
 SHORT = 0.65
 SHORT_PENALTY = 3.0
 #: The log-probability given to a piece that is no digit's shape (refused by the rules).
@@ -234,13 +239,14 @@ class Reader:
 
 
 def typical_width(pieces: list[Piece]) -> float:
-    """How wide this writer's digits are, in pixels: the median width of the pieces that are
-    likely one digit each (between ``NARROW`` and ``WIDE`` times their line's height: not a 1,
-    not several digits touching), else ``TYPICAL_WIDTH`` times the height."""
+    """How wide this writer's digits are, in pixels: the ``TYPICAL_PERCENTILE`` percentile of
+    the widths of the pieces that are likely one digit each (between ``NARROW`` and ``SINGLE``
+    times their line's height: not a 1, not several digits touching), else ``TYPICAL_WIDTH``
+    times the height."""
     widths = []
     for piece in pieces:
         width, height = piece.box[3] - piece.box[1], max(piece.height, 1)
-        if NARROW * height <= width <= height:
+        if NARROW * height <= width <= SINGLE * height:
             widths.append(width)
     if widths:
         return float(np.percentile(widths, TYPICAL_PERCENTILE))

@@ -3,9 +3,10 @@
 :func:`compose` lays digit pictures (dark ink on light paper) side by side like a person
 writes a number: heights varying by up to a quarter, baselines wandering, gaps from a slight
 overlap to wide; :func:`photograph` makes it look like a phone's photo (uneven light, blur,
-noise, JPEG). :func:`make_numbers` draws numbers of 2 to 8 digits with the pen strokes of
-:mod:`digitnet.synthetic`; :func:`usps_digits` reads real handwritten digits (the USPS scans,
-see ``../shared/usps/README.md``) to compose numbers from.
+noise, JPEG). :func:`make_numbers` draws numbers with the easy pen strokes of
+:mod:`digitnet.synthetic` or its people's pen drawings (``hand="pen"``), and
+:func:`make_boxed_numbers` also gives each digit's true box; :func:`usps_digits` reads real
+handwritten digits (the USPS scans, see ``../shared/usps/README.md``) to compose numbers from.
 """
 
 from __future__ import annotations
