@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from digitnet import load_pretrained
 from digitnet import preprocess as pp
@@ -122,3 +122,20 @@ def test_boxed_numbers_give_each_digit_its_box() -> None:
     assert sn.make_numbers(3, seed=5, lengths=(3, 6), hand="pen")[1] == texts
     with pytest.raises(ValueError, match="hand must be one of"):
         sn.make_numbers(1, hand="crayon")
+
+
+def test_a_faint_thin_digit_among_bold_ones_is_found(nets: dict[str, Network]) -> None:
+    """One digit of a number written thin and light grey (another pen, a photo's glare) is
+    still ink: numbers take ink from 0.3 of the ink level (a lone digit from 0.5)."""
+    for grey, text in ((150, "307"), (170, None)):
+        image = Image.new("L", (480, 220), 255)
+        pen = ImageDraw.Draw(image)
+        for i, ch in enumerate("307"):
+            fill, width = (grey, 4) if ch == "0" else (0, 16)
+            for stroke in DIGITS[ch]:
+                points = [(40 + i * 140 + x, 40 + y) for x, y in stroke]
+                pen.line(points, fill=fill, width=width, joint="curve")
+        image = image.filter(ImageFilter.GaussianBlur(1.0))
+        for net in nets.values():
+            number = read_number(image, net).number
+            assert len(number) == 3 and (text is None or number == text), (grey, number)

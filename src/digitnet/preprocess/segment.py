@@ -45,6 +45,10 @@ NEAR_GAP = 0.35
 #: Blobs one above the other with at most this fraction of the taller one's height between
 #: them are one digit (see :func:`stack`).
 STACK_GAP = 0.25
+#: Ink is what is brighter than this, on the scale of the picture's ink level (1) over its noise
+#: floor (0): lower than a lone digit's 0.5, since one digit of a number may be written
+#: fainter or thinner than the others; each piece is then brightened to its own ink level.
+NUMBER_INK = 0.3
 #: More digits than this in one picture is not a number (noise, a texture, a page of text).
 MAX_DIGITS = 20
 #: More blobs than this (before the pieces of a digit are joined) is noise: not looked at.
@@ -205,7 +209,8 @@ def piece_of(
     near = dilate_mask(mask[top:bottom, left:right], 2)
     others = (labels[top:bottom, left:right] > 0) & ~mask[top:bottom, left:right]
     window = cleaned[top:bottom, left:right]
-    image = np.where(near & ~others, window, np.float32(0.0)).astype(np.float32)
+    image = np.where(near & ~others, window, np.float32(0.0))
+    image = np.clip(image / max(float(image.max()), 1e-6), 0.0, 1.0).astype(np.float32)
     return crop_piece(image, (top, left), parts, line, height)
 
 
@@ -240,9 +245,9 @@ def find_pieces(image: ImageInput, max_side: int = NUMBER_WORK_SIZE) -> Pieces:
     """Clean a picture (steps 1 to 4, keeping every blob but specks) and split its ink into
     digits: see the module's steps. Raises ImageError when the picture cannot be read; a
     picture without ink, or with more than ``MAX_DIGITS`` digits, gets a ``reason``."""
-    ink = clean_picture(image, max_side, keep_number_parts)
+    ink = clean_picture(image, max_side, keep_number_parts, NUMBER_INK)
     cleaned = ink.cleaned.image
-    mask: Mask = cleaned > 0.5
+    mask: Mask = cleaned > NUMBER_INK
     closed = label_components(dilate_mask(mask, CLOSE_GAP) if CLOSE_GAP else mask)
     labels = np.where(mask, closed.labels, 0).astype(np.int32)
     present = np.unique(labels[labels > 0])
