@@ -145,7 +145,9 @@ class Choice:
     score: float
 
 
-Key = tuple[Box, tuple[int, ...]]
+#: A piece's key: its box and blobs, and for a segment of its cut lattice the bounds (i, j)
+#: (two segments between different paths may share a box); (0, 0) for a whole piece.
+Key = tuple[Box, tuple[int, ...], tuple[int, int]]
 
 
 class Reader:
@@ -162,9 +164,10 @@ class Reader:
         self.lattices: dict[Key, Lattice] = {}
         self.predictions: dict[Key, Prediction] = {}
 
-    def prepare(self, piece: Piece) -> Key:
-        """Prepare ``piece`` as one digit (once)."""
-        key = (piece.box, piece.parts)
+    def prepare(self, piece: Piece, bounds: tuple[int, int] = (0, 0)) -> Key:
+        """Prepare ``piece`` (or the segment between ``bounds`` of a lattice) as one digit,
+        once."""
+        key = (piece.box, piece.parts, bounds)
         if key not in self.inputs:
             self.inputs[key] = (piece, prepare_crop(piece.image, self.steps, piece.box))
         return key
@@ -177,8 +180,8 @@ class Reader:
         if width >= TRY_CUT * self.width and key not in self.lattices:
             lattice = cut_lattice(piece, self.width)
             self.lattices[key] = lattice
-            for segment in lattice.segments.values():
-                self.prepare(segment)
+            for bounds, segment in lattice.segments.items():
+                self.prepare(segment, bounds)
         return key
 
     def read(self) -> None:
@@ -214,7 +217,7 @@ class Reader:
         reach: list[dict[int, Choice]] = [{} for _ in range(last + 1)]
         reach[0][0] = Choice([], [], [], 0.0)
         for (i, j), segment in sorted(lattice.segments.items(), key=lambda item: item[0]):
-            one = self.as_one((segment.box, segment.parts))
+            one = self.as_one((segment.box, segment.parts, (i, j)))
             rows = (segment.box[2] - segment.box[0]) / max(1, piece.box[2] - piece.box[0])
             one.score -= SHORT_PENALTY * max(0.0, SHORT - rows)
             cost = CUT_COST + CUT_INK * float(lattice.crossed[i]) if i else 0.0
