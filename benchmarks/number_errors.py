@@ -52,6 +52,9 @@ def dev_sets(n: int, seed: int) -> dict[str, tuple[list[Any], list[str], list[li
     except FileNotFoundError:
         return out
     out["USPS scans"] = sn.make_boxed_numbers(n, seed + 4, (3, 6), inks=usps)
+    out["USPS scans, photographed"] = sn.make_boxed_numbers(
+        n, seed + 5, (3, 6), photo=True, inks=usps
+    )
     return out
 
 

@@ -139,3 +139,18 @@ def test_a_faint_thin_digit_among_bold_ones_is_found(nets: dict[str, Network]) -
         for net in nets.values():
             number = read_number(image, net).number
             assert len(number) == 3 and (text is None or number == text), (grey, number)
+
+
+def test_own_ink_keeps_a_faint_blob_and_bold_blobs_apart() -> None:
+    from digitnet.preprocess.segment import own_ink
+
+    cleaned = np.zeros((20, 40), np.float32)
+    cleaned[5:15, 2:10] = 1.0  # a bold blob ...
+    cleaned[5:15, 12:20] = 1.0  # ... and another, joined by a faint bridge
+    cleaned[9:11, 10:12] = 0.4
+    cleaned[5:15, 28:34] = 0.45  # a faint blob on its own
+    cleaned[8:12, 30:32] = 0.35  # its fainter middle is below half its brightest
+    mask = own_ink(cleaned)
+    assert not mask[9:11, 10:12].any()  # the bridge is not the bold blobs' ink
+    assert mask[5:15, 2:10].all() and mask[5:15, 12:20].all()
+    assert mask[5:7, 28:34].all() and mask[8:12, 30:32].all()  # 0.35 > max(0.3, 0.225)

@@ -47,8 +47,12 @@ NEAR_GAP = 0.35
 STACK_GAP = 0.25
 #: Ink is what is brighter than this, on the scale of the picture's ink level (1) over its noise
 #: floor (0): lower than a lone digit's 0.5, since one digit of a number may be written
-#: fainter or thinner than the others; each piece is then brightened to its own ink level.
+#: fainter or thinner than the others ...
 NUMBER_INK = 0.3
+#: ... and each blob of it keeps its pixels above this fraction of its own brightest (a bold
+#: digit keeps its usual shape and does not grow into its neighbour); each piece is then
+#: brightened to its own ink level (see :func:`own_ink` and :func:`piece_of`).
+OWN_INK = 0.5
 #: More digits than this in one picture is not a number (noise, a texture, a page of text).
 MAX_DIGITS = 20
 #: More blobs than this (before the pieces of a digit are joined) is noise: not looked at.
@@ -241,13 +245,24 @@ def boxes_picture(cleaned: FloatImage, pieces: list[Piece]) -> FloatImage:
     return out
 
 
+def own_ink(cleaned: FloatImage) -> Mask:
+    """The ink of a number's cleaned picture: each blob of the pixels above ``NUMBER_INK``
+    keeps its pixels above ``OWN_INK`` of its own brightest (a bold digit keeps its usual
+    shape, and a faint or thin one its own)."""
+    faint = label_components(cleaned > NUMBER_INK)
+    brightest = np.zeros(len(faint.sizes) + 1, np.float32)
+    np.maximum.at(brightest, faint.labels.ravel(), cleaned.ravel())
+    level = np.maximum(np.float32(NUMBER_INK), OWN_INK * brightest)
+    return (faint.labels > 0) & (cleaned > level[faint.labels])
+
+
 def find_pieces(image: ImageInput, max_side: int = NUMBER_WORK_SIZE) -> Pieces:
     """Clean a picture (steps 1 to 4, keeping every blob but specks) and split its ink into
     digits: see the module's steps. Raises ImageError when the picture cannot be read; a
     picture without ink, or with more than ``MAX_DIGITS`` digits, gets a ``reason``."""
     ink = clean_picture(image, max_side, keep_number_parts, NUMBER_INK)
     cleaned = ink.cleaned.image
-    mask: Mask = cleaned > NUMBER_INK
+    mask = own_ink(cleaned)
     closed = label_components(dilate_mask(mask, CLOSE_GAP) if CLOSE_GAP else mask)
     labels = np.where(mask, closed.labels, 0).astype(np.int32)
     present = np.unique(labels[labels > 0])
