@@ -4,16 +4,19 @@
     python benchmarks/real_numbers.py               # 200 numbers per set (a few minutes)
     python benchmarks/real_numbers.py --n 50
 
-Numbers are composed by :mod:`digitnet.synthetic_numbers`: digits side by side with heights
-varying by up to a quarter, wandering baselines and gaps from a slight overlap (4% of the
-height) to wide (60%), drawn (dark ink on white) or photographed (uneven light, blur, noise,
-JPEG). The sets, each with fixed seeds:
+Numbers of 3 to 6 digits are composed by :mod:`digitnet.synthetic_numbers`: digits side by
+side with heights varying by up to a quarter, wandering baselines and gaps from a slight
+overlap (4% of the height) to wide (60%), drawn (dark ink on white) or photographed (uneven
+light, blur, noise, JPEG). The sets, each with its fixed seed (the reader's constants were
+chosen on other seeds, with ``benchmarks/number_errors.py``):
 
-* ``pen strokes``: 2 to 8 digits drawn with the pen strokes of :mod:`digitnet.synthetic`;
+* ``pen drawings``: digits as people draw them (:func:`digitnet.synthetic.pen_digit`: many
+  writers' hands and styles, thin to fat pens), each digit of a number by another writer;
+* ``pen strokes``: the easy pen strokes of :func:`digitnet.synthetic.stroke_digit`;
   ``... touching``: the same, a third of the digits overlapping their neighbour (3-8% of
   the height), so that their ink touches;
-* ``USPS scans``: 3 to 6 real handwritten digits from ``../shared/usps`` (measured only,
-  never trained on), the closest thing here to people's pen drawings.
+* ``USPS scans``: real handwritten digits from ``../shared/usps`` (measured only, never
+  trained on).
 
 For each network and set the Markdown table shows the share of numbers read whole and right,
 of numbers with the right count of digits, of digits right in the numbers counted right, and
@@ -36,19 +39,26 @@ from digitnet.numbers import read_number
 
 def sets(n: int) -> dict[str, tuple[list[Any], list[str]]]:
     """The pictures and their numbers, per set."""
+    lengths = (3, 6)
     out = {
-        "pen strokes, drawn": sn.make_numbers(n, seed=101),
-        "pen strokes, photographed": sn.make_numbers(n, seed=102, photo=True),
-        "pen strokes touching, drawn": sn.make_numbers(n, seed=103, touching=1 / 3),
+        "pen drawings, drawn": sn.make_numbers(n, seed=106, lengths=lengths, hand="pen"),
+        "pen drawings, photographed": sn.make_numbers(
+            n, seed=107, lengths=lengths, photo=True, hand="pen"
+        ),
+        "pen strokes, drawn": sn.make_numbers(n, seed=101, lengths=lengths),
+        "pen strokes, photographed": sn.make_numbers(n, seed=102, lengths=lengths, photo=True),
+        "pen strokes touching, drawn": sn.make_numbers(
+            n, seed=103, lengths=lengths, touching=1 / 3
+        ),
     }
     try:
         usps = sn.usps_digits()
     except FileNotFoundError:
         print(f"(no USPS scans at {sn.USPS_FILE}: those sets are left out)")
         return out
-    out["USPS scans, drawn"] = sn.make_numbers(n, seed=104, lengths=(3, 6), inks=usps)
+    out["USPS scans, drawn"] = sn.make_numbers(n, seed=104, lengths=lengths, inks=usps)
     out["USPS scans, photographed"] = sn.make_numbers(
-        n, seed=105, lengths=(3, 6), inks=usps, photo=True
+        n, seed=105, lengths=lengths, inks=usps, photo=True
     )
     return out
 

@@ -1,11 +1,14 @@
 """Reading whole numbers: every digit in a picture, each read by the network like a lone one.
 
 :func:`read_number` splits the picture's ink into digits (:mod:`digitnet.preprocess.segment`:
-blobs, merged where they belong together, in lines, left to right), cuts the pieces that look
-like several touching digits where the network reads the halves most confidently, prepares
-each digit like MNIST (the single digit's steps 5 to 7,
-:func:`~digitnet.preprocess.pipeline.prepare_crop`) and reads it with the one prediction path
-(:mod:`digitnet.prediction`).
+blobs, merged where they belong together, in lines, left to right), prepares each like MNIST
+(the single digit's steps 5 to 7, :func:`~digitnet.preprocess.pipeline.prepare_crop`) and reads
+it with the one prediction path (:mod:`digitnet.prediction`). A piece wide enough to be several
+touching digits is also cut (:mod:`digitnet.preprocess.cuts`: paths that cross the least ink),
+every segment between two cuts is read, and the reading kept is the one with the highest sum
+of log-probabilities less priors (see the constants): a cost per cut and per stroke it
+crosses, a piece too wide for one digit or too narrow for ``k``, a segment much shorter than
+its piece.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from digitnet.prediction import Prediction, percent, predict_prepared
 from digitnet.preprocess import (
     FloatImage,
     ImageInput,
+    Lattice,
     Piece,
     Prepared,
     Step,
     check_ink,
-    cut_candidates,
+    cut_lattice,
     find_digit_box,
     find_pieces,
     picture_size,
@@ -35,31 +39,38 @@ from digitnet.preprocess import (
 if TYPE_CHECKING:
     from digitnet.network import Network
 
-#: The writer's typical digit width is the TYPICAL_PERCENTILE percentile (the median) of the
-#: widths of the pieces between NARROW and 1 times their line's height (see
-#: :func:`typical_width`); with none, it is TYPICAL_WIDTH times the height (the median of the
-#: synthetic pen digits: 0.64; of the USPS scans: 0.78). (The 75th percentile, with lower
-#: WIDE and CUT_COST, read the pen digits better and the USPS scans worse.)
+#: The writer's typical digit width is the TYPICAL_PERCENTILE percentile of the widths of the
+#: pieces between NARROW and SINGLE times their line's height (likely one digit each: not a 1,
+#: not digits touching; see :func:`typical_width`); with none, it is TYPICAL_WIDTH times the
+#: height (the median width of people's pen digits is 0.66 of their own height, and a line's
+#: height is its tallest digit's). The constants below were chosen on numbers composed with
+#: ``benchmarks/number_errors.py``'s seeds (500, 700), never on the benchmark's own.
 NARROW = 0.35
-TYPICAL_WIDTH = 0.7
-TYPICAL_PERCENTILE = 50.0
+SINGLE = 0.85
+TYPICAL_WIDTH = 0.6
+TYPICAL_PERCENTILE = 40.0
 #: A piece at least this many times as wide as the typical digit may be several touching
-#: digits: the cuts of :func:`~digitnet.preprocess.segment.cut_candidates` are tried.
-TRY_CUT = 1.0
-#: A piece read as one digit loses WIDE_PENALTY log-probability per line height of width
-#: beyond WIDE times the typical digit's ...
-WIDE = 1.45
-WIDE_PENALTY = 3.0
-#: ... and each cut costs this much, so that a cut must make both halves clearly better.
-CUT_COST = 0.6
-#: ... and more when the piece is narrower than NARROW_CUT typical digits: NARROW_CUT_PENALTY
-#: per typical digit width it lacks (two digits that touch are seldom that narrow).
+#: digits: the segments of its cut lattice (:func:`~digitnet.preprocess.cut_lattice`) are read.
+TRY_CUT = 1.2
+#: A piece read as one digit loses WIDE_PENALTY log-probability per typical digit's width
+#: beyond WIDE typical digits ...
+WIDE = 1.2
+WIDE_PENALTY = 1.5
+#: ... each cut costs CUT_COST, plus CUT_INK per stroke of ink it crosses (two digits touch
+#: at a point; a cut through one digit crosses its strokes) ...
+CUT_COST = 0.2
+CUT_INK = 0.6
+#: ... cutting a piece into k digits costs NARROW_CUT_PENALTY per typical digit's width the
+#: piece lacks of NARROW_CUT + k - 2 of them (k digits that touch are seldom narrower) ...
 NARROW_CUT = 1.3
 NARROW_CUT_PENALTY = 3.0
+#: ... and a segment less high than SHORT times its piece loses SHORT_PENALTY per piece
+#: height it lacks (touching digits are about as high as each other; a cut through one wide
+#: digit often leaves a short stub, such as the end of a 7's bar).
+SHORT = 0.65
+SHORT_PENALTY = 3.0
 #: The log-probability given to a piece that is no digit's shape (refused by the rules).
 REFUSED_SCORE = -8.0
-#: At most this many digits are looked for in one piece of ink.
-MAX_CUT_DEPTH = 4
 
 Box = tuple[int, int, int, int]
 
@@ -134,94 +145,111 @@ class Choice:
     score: float
 
 
-Key = tuple[Box, tuple[int, ...]]
+#: A piece's key: its box and blobs, and for a segment of its cut lattice the bounds (i, j)
+#: (two segments between different paths may share a box); (0, 0) for a whole piece.
+Key = tuple[Box, tuple[int, ...], tuple[int, int]]
 
 
 class Reader:
-    """Chooses, piece by piece, between reading it as one digit and cutting it (see
-    :func:`read_number`). :meth:`explore` prepares every piece and half that may be a digit,
-    :meth:`read` reads them all with one forward pass, :meth:`best` chooses."""
+    """Chooses, piece by piece, how many digits it holds and where to cut it (see
+    :func:`read_number`). :meth:`explore` prepares every piece and every segment of its cut
+    lattice that may be a digit, :meth:`read` reads them all with one forward pass,
+    :meth:`best` chooses."""
 
-    def __init__(
-        self,
-        net: Network,
-        steps: list[Step],
-        cleaned: FloatImage,
-        labels: NDArray[np.int32],
-        pieces: list[Piece],
-    ) -> None:
+    def __init__(self, net: Network, steps: list[Step], pieces: list[Piece]) -> None:
         self.net = net
         self.width = typical_width(pieces)
         self.steps = steps
-        self.cleaned = cleaned
-        self.labels = labels
-        self.pieces: dict[Key, tuple[Piece, Prepared]] = {}
-        self.cuts: dict[Key, list[tuple[Key, Key]]] = {}
+        self.inputs: dict[Key, tuple[Piece, Prepared]] = {}
+        self.lattices: dict[Key, Lattice] = {}
         self.predictions: dict[Key, Prediction] = {}
-        self.chosen: dict[Key, Choice] = {}
 
-    def explore(self, piece: Piece, depth: int = 0) -> Key:
-        """Prepare ``piece`` and, when it is wide enough to be several digits, the halves of
-        each way to cut it (to ``MAX_CUT_DEPTH`` cuts deep)."""
-        key = (piece.box, piece.parts)
-        if key in self.pieces:
-            return key
-        self.pieces[key] = (piece, prepare_crop(piece.image, self.steps, piece.box))
-        self.cuts[key] = []
+    def prepare(self, piece: Piece, bounds: tuple[int, int] = (0, 0)) -> Key:
+        """Prepare ``piece`` (or the segment between ``bounds`` of a lattice) as one digit,
+        once."""
+        key = (piece.box, piece.parts, bounds)
+        if key not in self.inputs:
+            self.inputs[key] = (piece, prepare_crop(piece.image, self.steps, piece.box))
+        return key
+
+    def explore(self, piece: Piece) -> Key:
+        """Prepare ``piece`` and, when it is wide enough to be several digits, every segment
+        of its cut lattice (:func:`~digitnet.preprocess.cut_lattice`)."""
+        key = self.prepare(piece)
         width = piece.box[3] - piece.box[1]
-        if depth < MAX_CUT_DEPTH and width >= TRY_CUT * self.width:
-            for left, right in cut_candidates(piece, self.cleaned, self.labels, self.width):
-                pair = (self.explore(left, depth + 1), self.explore(right, depth + 1))
-                self.cuts[key].append(pair)
+        if width >= TRY_CUT * self.width and key not in self.lattices:
+            lattice = cut_lattice(piece, self.width)
+            self.lattices[key] = lattice
+            for bounds, segment in lattice.segments.items():
+                self.prepare(segment, bounds)
         return key
 
     def read(self) -> None:
-        """Read every piece explored, in one batched forward pass."""
-        keys = list(self.pieces)
-        answers = predict_prepared(self.net, [self.pieces[k][1] for k in keys])
+        """Read every piece and segment prepared, in one batched forward pass."""
+        keys = list(self.inputs)
+        answers = predict_prepared(self.net, [self.inputs[k][1] for k in keys])
         self.predictions = dict(zip(keys, answers, strict=True))
 
     def as_one(self, key: Key) -> Choice:
-        """The piece read as one digit, scored by its log-probability less the penalties."""
-        piece, prepared = self.pieces[key]
+        """A piece read as one digit, scored by its log-probability less the penalties."""
+        piece, prepared = self.inputs[key]
         prediction = self.predictions[key]
         if not prepared.found:
             score = REFUSED_SCORE
         else:
             width = piece.box[3] - piece.box[1]
             score = math.log(max(prediction.probability, 1e-6))
-            score -= WIDE_PENALTY * max(0.0, width - WIDE * self.width) / max(piece.height, 1)
+            score -= WIDE_PENALTY * max(0.0, width / self.width - WIDE)
         return Choice([piece], [prepared], [prediction], score)
 
     def best(self, key: Key) -> Choice:
-        """The best reading of a piece: as one digit, or cut in two, each half read best."""
-        if key in self.chosen:
-            return self.chosen[key]
-        best = self.as_one(key)
-        piece = self.pieces[key][0]
-        narrow = max(0.0, NARROW_CUT - (piece.box[3] - piece.box[1]) / self.width)
-        for left, right in self.cuts[key]:
-            a, b = self.best(left), self.best(right)
-            score = a.score + b.score - CUT_COST - NARROW_CUT_PENALTY * narrow
-            if score > best.score:
-                best = Choice(
-                    a.pieces + b.pieces,
-                    a.prepared + b.prepared,
-                    a.predictions + b.predictions,
-                    score,
-                )
-        self.chosen[key] = best
+        """The best reading of a piece: as one digit, or cut into ``k`` segments of its
+        lattice, each read as one digit (dynamic programming over the cuts, left to right,
+        for each count of digits); each cut costs ``CUT_COST``, and cutting a piece too
+        narrow for ``k`` digits costs ``NARROW_CUT_PENALTY`` per typical digit it lacks."""
+        whole = self.as_one(key)
+        lattice = self.lattices.get(key)
+        if lattice is None:
+            return whole
+        piece = self.inputs[key][0]
+        last = len(lattice.bounds) - 1
+        # reach[j][k]: the best Choice of k digits from the piece's left side to bound j.
+        reach: list[dict[int, Choice]] = [{} for _ in range(last + 1)]
+        reach[0][0] = Choice([], [], [], 0.0)
+        for (i, j), segment in sorted(lattice.segments.items(), key=lambda item: item[0]):
+            one = self.as_one((segment.box, segment.parts, (i, j)))
+            rows = (segment.box[2] - segment.box[0]) / max(1, piece.box[2] - piece.box[0])
+            one.score -= SHORT_PENALTY * max(0.0, SHORT - rows)
+            cost = CUT_COST + CUT_INK * float(lattice.crossed[i]) if i else 0.0
+            for k, before in reach[i].items():
+                score = before.score + one.score - cost
+                if k + 1 not in reach[j] or score > reach[j][k + 1].score:
+                    reach[j][k + 1] = Choice(
+                        before.pieces + one.pieces,
+                        before.prepared + one.prepared,
+                        before.predictions + one.predictions,
+                        score,
+                    )
+        width = piece.box[3] - piece.box[1]
+        expected = width / self.width
+        best = whole
+        for k, choice in reach[last].items():
+            narrow = max(0.0, NARROW_CUT + k - 2 - expected)
+            score = choice.score - NARROW_CUT_PENALTY * narrow
+            if k > 1 and score > best.score:
+                best = Choice(choice.pieces, choice.prepared, choice.predictions, score)
         return best
 
 
 def typical_width(pieces: list[Piece]) -> float:
-    """How wide this writer's digits are, in pixels: the median width of the pieces that are
-    likely one digit each (between ``NARROW`` and ``WIDE`` times their line's height: not a 1,
-    not several digits touching), else ``TYPICAL_WIDTH`` times the height."""
+    """How wide this writer's digits are, in pixels: the ``TYPICAL_PERCENTILE`` percentile of
+    the widths of the pieces that are likely one digit each (between ``NARROW`` and ``SINGLE``
+    times their line's height: not a 1, not several digits touching), else ``TYPICAL_WIDTH``
+    times the height."""
     widths = []
     for piece in pieces:
         width, height = piece.box[3] - piece.box[1], max(piece.height, 1)
-        if NARROW * height <= width <= height:
+        if NARROW * height <= width <= SINGLE * height:
             widths.append(width)
     if widths:
         return float(np.percentile(widths, TYPICAL_PERCENTILE))
@@ -257,7 +285,7 @@ def read_number(image: ImageInput, net: Network) -> NumberReading:
     reason = refusal or found.reason
     if reason is not None:
         return no_number(found.steps, size, scale, reason)
-    reader = Reader(net, found.steps, cleaned.image, found.labels, found.pieces)
+    reader = Reader(net, found.steps, found.pieces)
     keys = [reader.explore(piece) for piece in found.pieces]
     reader.read()
     digits: list[NumberDigit] = []

@@ -3,15 +3,16 @@
 :func:`compose` lays digit pictures (dark ink on light paper) side by side like a person
 writes a number: heights varying by up to a quarter, baselines wandering, gaps from a slight
 overlap to wide; :func:`photograph` makes it look like a phone's photo (uneven light, blur,
-noise, JPEG). :func:`make_numbers` draws numbers of 2 to 8 digits with the pen strokes of
-:mod:`digitnet.synthetic`; :func:`usps_digits` reads real handwritten digits (the USPS scans,
-see ``../shared/usps/README.md``) to compose numbers from.
+noise, JPEG). :func:`make_numbers` draws numbers with the easy pen strokes of
+:mod:`digitnet.synthetic` or its people's pen drawings (``hand="pen"``), and
+:func:`make_boxed_numbers` also gives each digit's true box; :func:`usps_digits` reads real
+handwritten digits (the USPS scans, see ``../shared/usps/README.md``) to compose numbers from.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -112,16 +113,29 @@ def stroke_ink(digit: int, rng: np.random.Generator) -> NDArray[np.float32]:
     return ink_of(sy.stroke_digit(digit, rng, size=200, invert=False))
 
 
+def pen_ink(digit: int, rng: np.random.Generator) -> NDArray[np.float32]:
+    """A digit as people draw it (:func:`digitnet.synthetic.pen_digit`: many writers' hands
+    and styles, thin to fat pens, mouse-sampled strokes) as ink."""
+    return ink_of(sy.pen_digit(digit, rng, invert=False))
+
+
+#: How the digits of :func:`make_numbers` are drawn when no ``inks`` are given.
+HANDS: dict[str, Callable[[int, np.random.Generator], NDArray[np.float32]]] = {
+    "strokes": stroke_ink,
+    "pen": pen_ink,
+}
+
+
 def number_picture(
     inks: Sequence[NDArray[np.float32]],
     rng: np.random.Generator,
     photo: bool,
     touching: float,
-) -> Image.Image:
+) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
     """A number's picture from its digits' inks (see :func:`compose`), drawn (greyscale) or
-    photographed (RGB)."""
-    picture, _ = compose(inks, rng, height=int(rng.integers(40, 90)), touching=touching)
-    return photograph(picture, rng) if photo else picture
+    photographed (RGB), and each digit's box (x0, y0, x1, y1)."""
+    picture, boxes = compose(inks, rng, height=int(rng.integers(40, 90)), touching=touching)
+    return (photograph(picture, rng) if photo else picture), boxes
 
 
 def make_numbers(
@@ -131,26 +145,47 @@ def make_numbers(
     photo: bool = False,
     touching: float = 0.0,
     inks: Sequence[tuple[int, NDArray[np.float32]]] | None = None,
+    hand: str = "strokes",
 ) -> tuple[list[Image.Image], list[str]]:
     """``n`` pictures of numbers with ``lengths`` digits (both ends included) and their text.
-    Digits are pen strokes (:mod:`digitnet.synthetic`), or drawn from ``inks`` ((label, ink)
-    pairs, e.g. :func:`usps_digits`); ``photo`` photographs them; ``touching`` is the chance
-    that a digit overlaps the one before it. The same seed gives the same set."""
+    Digits are drawn in ``hand`` (see :data:`HANDS`: the easy pen strokes or people's pen
+    drawings of :mod:`digitnet.synthetic`), or taken from ``inks`` ((label, ink) pairs, e.g.
+    :func:`usps_digits`); ``photo`` photographs them; ``touching`` is the chance that a digit
+    overlaps the one before it. The same seed gives the same set."""
+    pictures, texts, _ = make_boxed_numbers(n, seed, lengths, photo, touching, inks, hand)
+    return pictures, texts
+
+
+def make_boxed_numbers(
+    n: int,
+    seed: int = 0,
+    lengths: tuple[int, int] = (2, 8),
+    photo: bool = False,
+    touching: float = 0.0,
+    inks: Sequence[tuple[int, NDArray[np.float32]]] | None = None,
+    hand: str = "strokes",
+) -> tuple[list[Image.Image], list[str], list[list[tuple[int, int, int, int]]]]:
+    """:func:`make_numbers`, and each number's digit boxes (x0, y0, x1, y1) in its picture."""
+    if hand not in HANDS:
+        raise ValueError(f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
     rng = np.random.default_rng(seed)
     pictures: list[Image.Image] = []
     texts: list[str] = []
+    boxes: list[list[tuple[int, int, int, int]]] = []
     for _ in range(n):
         count = int(rng.integers(lengths[0], lengths[1] + 1))
         if inks is None:
             digits = [int(d) for d in rng.integers(0, 10, count)]
-            chosen = [stroke_ink(d, rng) for d in digits]
+            chosen = [HANDS[hand](d, rng) for d in digits]
         else:
             picks = rng.integers(0, len(inks), count)
             digits = [inks[int(i)][0] for i in picks]
             chosen = [inks[int(i)][1] for i in picks]
-        pictures.append(number_picture(chosen, rng, photo, touching))
+        picture, placed = number_picture(chosen, rng, photo, touching)
+        pictures.append(picture)
         texts.append("".join(str(d) for d in digits))
-    return pictures, texts
+        boxes.append(placed)
+    return pictures, texts, boxes
 
 
 def usps_digits(

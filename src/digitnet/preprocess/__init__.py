@@ -18,11 +18,12 @@ saw such images, so a photo or a drawing must go through the same steps before i
 
 One module per step: ``loading`` (1), ``lighting`` (2, 3), ``ink`` (4, 5), ``geometry`` (6, 7),
 ``deslant`` (8), ``rules`` (refusing pictures without a digit), ``pipeline`` (all of them in
-order) and ``segment`` (a picture of several digits split into the ink of each), with
+order), ``segment`` (a picture of several digits split into the ink of each) and ``cuts``
+(the ways to cut touching digits apart), with
 ``images`` (the array types) and ``filters`` (window filters shared by 2 and 6). Each module
 holds, at its top, the measured constants of its step and where their numbers come from.
 Imports between them go one way, in this order: images, loading, filters, lighting, ink,
-geometry, deslant, rules, pipeline, segment (a module imports only modules before it).
+geometry, deslant, rules, pipeline, segment, cuts (a module imports only modules before it).
 Everything is re-exported here, so ``from digitnet import preprocess as pp; pp.prepare(...)``
 is the way in.
 
@@ -37,6 +38,7 @@ in 0..1 (see :mod:`digitnet.preprocess.images`), unless said otherwise.
 
 from __future__ import annotations
 
+from digitnet.preprocess.cuts import Lattice, cut_columns, cut_lattice, cut_paths
 from digitnet.preprocess.deslant import stand_upright
 from digitnet.preprocess.filters import box_blur, window_filter
 from digitnet.preprocess.geometry import (
@@ -135,7 +137,6 @@ from digitnet.preprocess.segment import (
     NUMBER_WORK_SIZE,
     Piece,
     Pieces,
-    cut_candidates,
     find_pieces,
     picture_size,
 )
@@ -239,7 +240,11 @@ __all__ = [
     "NUMBER_WORK_SIZE",
     "Piece",
     "Pieces",
-    "cut_candidates",
     "find_pieces",
     "picture_size",
+    # cuts
+    "Lattice",
+    "cut_columns",
+    "cut_lattice",
+    "cut_paths",
 ]

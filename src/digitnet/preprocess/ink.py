@@ -202,21 +202,22 @@ def clean_ink(
     image: FloatImage,
     noise: float = 0.0,
     keep: Callable[[Components], NDArray[np.bool_]] = keep_digit_parts,
+    threshold: float = 0.5,
 ) -> Cleaned:
     """Threshold and denoise a white-on-black ``(h, w)`` image with pixel noise ``noise``.
 
     The contrast is stretched (noise floor -> 0, ink -> 1, see :func:`measure_ink`) and, if the
     noise is above ``NOISY`` times the contrast, smoothed with a 3x3 median filter; ink blobs
-    are the 8-connected components of the pixels above 0.5, and only the digit's blobs (see
-    :func:`keep_digit_parts`, or the blobs ``keep`` chooses) are kept, together with the faint
-    anti-aliased pixels within two pixels of them. Everything else becomes 0.
+    are the 8-connected components of the pixels above ``threshold``, and only the digit's
+    blobs (see :func:`keep_digit_parts`, or the blobs ``keep`` chooses) are kept, together with
+    the faint anti-aliased pixels within two pixels of them. Everything else becomes 0.
     """
     levels = measure_ink(image)
     stretched = stretch_contrast(image, levels)
     if noise > NOISY * levels.contrast:  # a 3x3 median removes salt-and-pepper noise
         smooth = Image.fromarray(stretched, "F").filter(ImageFilter.MedianFilter(3))
         stretched = np.asarray(smooth, dtype=np.float32)
-    mask = stretched > 0.5
+    mask = stretched > threshold
     components = label_components(mask)
     kept = keep(components)
     kept_mask = np.concatenate([[False], kept])[components.labels]

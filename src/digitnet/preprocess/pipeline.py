@@ -102,9 +102,11 @@ def clean_picture(
     image: ImageInput,
     max_side: int = WORK_SIZE,
     keep: Callable[[Components], NDArray[np.bool_]] = keep_digit_parts,
+    threshold: float = 0.5,
 ) -> Ink:
     """Steps 1 to 4: grey levels (longer side at most ``max_side``), lighting flattened, white
-    on black, ink cleaned keeping the blobs ``keep`` chooses (see :func:`clean_ink`). Raises
+    on black, ink cleaned keeping the blobs ``keep`` chooses of the pixels above ``threshold``
+    (see :func:`clean_ink`). Raises
     ImageError when the picture cannot be read."""
     steps: list[Step] = []
     grey = to_grey(image, max_side=max_side)
@@ -127,7 +129,7 @@ def clean_picture(
         )
     )
     noise = pixel_noise(grey) / (max(float(np.median(grey)), 0.05) if light else 1.0)
-    cleaned = clean_ink(bright, noise, keep)
+    cleaned = clean_ink(bright, noise, keep, threshold)
     steps.append(
         Step(
             "cleaned",

@@ -11,9 +11,7 @@ but keeps every blob of ink (not just the largest digit's), then
    stroke); what is left small and far from any digit is a speck;
 4. orders the digits left to right, the lines top to bottom.
 
-Digits that touch are one blob. :func:`cut_candidates` lists the ways to cut a piece of ink in
-two (between its blobs, or at a column where the ink is thin); which cut is right only the
-network can tell, so choosing is :mod:`digitnet.numbers`' job: this module knows no network.
+Digits that touch are one blob: :mod:`digitnet.preprocess.cuts` lists the ways to cut it.
 Each digit then goes through the single digit's steps 5 to 7
 (:func:`~digitnet.preprocess.pipeline.prepare_crop`).
 """
@@ -47,15 +45,16 @@ NEAR_GAP = 0.35
 #: Blobs one above the other with at most this fraction of the taller one's height between
 #: them are one digit (see :func:`stack`).
 STACK_GAP = 0.25
+#: Ink is what is brighter than this, on the scale of the picture's ink level (1) over its noise
+#: floor (0): lower than a lone digit's 0.5, since one digit of a number may be written
+#: fainter or thinner than the others ...
+NUMBER_INK = 0.3
+#: ... and each blob of it keeps its pixels above this fraction of its own brightest (a bold
+#: digit keeps its usual shape and does not grow into its neighbour); each piece is then
+#: brightened to its own ink level (see :func:`own_ink` and :func:`piece_of`).
+OWN_INK = 0.5
 #: More digits than this in one picture is not a number (noise, a texture, a page of text).
 MAX_DIGITS = 20
-#: Cuts of touching digits are tried at least this fraction of the typical digit's width from
-#: a piece's sides, and every CUT_STEP of it in between (besides where the ink is thinnest).
-CUT_MARGIN = 0.3
-CUT_STEP = 0.25
-#: Cuts where the ink is thinnest may come closer to the sides: this fraction of the typical
-#: digit's width (a 1 touching the next digit is narrow).
-THIN_MARGIN = 0.12
 #: More blobs than this (before the pieces of a digit are joined) is noise: not looked at.
 MAX_MARKS = 4 * MAX_DIGITS
 #: Blobs are labelled after closing gaps of this many pixels (a dotted or broken stroke).
@@ -214,7 +213,8 @@ def piece_of(
     near = dilate_mask(mask[top:bottom, left:right], 2)
     others = (labels[top:bottom, left:right] > 0) & ~mask[top:bottom, left:right]
     window = cleaned[top:bottom, left:right]
-    image = np.where(near & ~others, window, np.float32(0.0)).astype(np.float32)
+    image = np.where(near & ~others, window, np.float32(0.0))
+    image = np.clip(image / max(float(image.max()), 1e-6), 0.0, 1.0).astype(np.float32)
     return crop_piece(image, (top, left), parts, line, height)
 
 
@@ -245,13 +245,24 @@ def boxes_picture(cleaned: FloatImage, pieces: list[Piece]) -> FloatImage:
     return out
 
 
+def own_ink(cleaned: FloatImage) -> Mask:
+    """The ink of a number's cleaned picture: each blob of the pixels above ``NUMBER_INK``
+    keeps its pixels above ``OWN_INK`` of its own brightest (a bold digit keeps its usual
+    shape, and a faint or thin one its own)."""
+    faint = label_components(cleaned > NUMBER_INK)
+    brightest = np.zeros(len(faint.sizes) + 1, np.float32)
+    np.maximum.at(brightest, faint.labels.ravel(), cleaned.ravel())
+    level = np.maximum(np.float32(NUMBER_INK), OWN_INK * brightest)
+    return (faint.labels > 0) & (cleaned > level[faint.labels])
+
+
 def find_pieces(image: ImageInput, max_side: int = NUMBER_WORK_SIZE) -> Pieces:
     """Clean a picture (steps 1 to 4, keeping every blob but specks) and split its ink into
     digits: see the module's steps. Raises ImageError when the picture cannot be read; a
     picture without ink, or with more than ``MAX_DIGITS`` digits, gets a ``reason``."""
-    ink = clean_picture(image, max_side, keep_number_parts)
+    ink = clean_picture(image, max_side, keep_number_parts, NUMBER_INK)
     cleaned = ink.cleaned.image
-    mask: Mask = cleaned > 0.5
+    mask = own_ink(cleaned)
     closed = label_components(dilate_mask(mask, CLOSE_GAP) if CLOSE_GAP else mask)
     labels = np.where(mask, closed.labels, 0).astype(np.int32)
     present = np.unique(labels[labels > 0])
@@ -285,58 +296,6 @@ def find_pieces(image: ImageInput, max_side: int = NUMBER_WORK_SIZE) -> Pieces:
     note = f"{len(pieces)} piece(s) of ink in {len(lines)} line(s)"
     steps.append(Step("pieces", "Split into digits", boxes_picture(cleaned, pieces), note))
     return Pieces(steps, ink, labels, pieces, None if pieces else "there is no ink")
-
-
-def cut_columns(image: FloatImage, width: float, count: int) -> list[int]:
-    """Columns of a piece ``(h, w)`` to cut it at: the ``count`` where a vertical cut crosses
-    the least ink (local minima of the column sums, smoothed over 3 columns), thinnest first,
-    at least ``THIN_MARGIN`` of the typical digit ``width`` from either side (a 1 is narrow);
-    then every ``CUT_STEP`` of ``width``, at least ``CUT_MARGIN`` of it from the sides (two
-    digits touching along a curve touch where the column sums are high, not low)."""
-    w = image.shape[1]
-    thin_margin = max(2, round(THIN_MARGIN * width))
-    margin = max(2, round(CUT_MARGIN * width))
-    if w < 2 * thin_margin + 1:
-        return []
-    sums = image.sum(axis=0).astype(np.float64)
-    smooth = np.convolve(np.pad(sums, 1, mode="edge"), np.ones(3) / 3.0, mode="valid")
-    inner = range(thin_margin, w - thin_margin)
-    minima = [
-        c for c in inner if smooth[c] <= smooth[c - 1] and smooth[c] <= smooth[min(c + 1, w - 1)]
-    ]
-    minima.sort(key=lambda c: (smooth[c], abs(c - w / 2)))
-    step = max(2, round(CUT_STEP * width))
-    chosen: list[int] = []
-    for c in minima[:count] + list(range(margin, w - margin + 1, step)):
-        if all(abs(c - o) > step // 2 for o in chosen):
-            chosen.append(c)
-    return chosen
-
-
-def cut_candidates(
-    piece: Piece, cleaned: FloatImage, labels: NDArray[np.int32], width: float, count: int = 4
-) -> list[tuple[Piece, Piece]]:
-    """The ways to cut a piece into a left and a right one: between its blobs (ordered by
-    their centres, left to right) and at the columns of :func:`cut_columns` (``width`` is the
-    typical digit's, in pixels). Pieces with no ink are left out."""
-    splits: list[tuple[Piece, Piece]] = []
-    if len(piece.parts) > 1:
-        centres = {}
-        for part in piece.parts:
-            cols = np.flatnonzero((labels == part).any(axis=0))
-            centres[part] = float(cols.mean()) if cols.size else 0.0
-        ordered = sorted(piece.parts, key=lambda p: centres[p])
-        for i in range(1, len(ordered)):
-            left = piece_of(cleaned, labels, tuple(ordered[:i]), piece.line, piece.height)
-            right = piece_of(cleaned, labels, tuple(ordered[i:]), piece.line, piece.height)
-            splits.append((left, right))
-    corner = (piece.box[0], piece.box[1])
-    for c in cut_columns(piece.image, width, count):
-        left = crop_piece(piece.image[:, :c], corner, piece.parts, piece.line, piece.height)
-        right_corner = (corner[0], corner[1] + c)
-        right = crop_piece(piece.image[:, c:], right_corner, piece.parts, piece.line, piece.height)
-        splits.append((left, right))
-    return [(a, b) for a, b in splits if a.image.size and b.image.size]
 
 
 def picture_size(image: ImageInput) -> tuple[int, int] | None:
