@@ -227,7 +227,7 @@ def table(results: list[tuple[Task, Result]]) -> str:
         )
         for target, when in result.reached.items():
             lines.append(
-                f"| {task.name} | {recipe} | {target:.0%} | {result.framework} | "
+                f"| {task.name} | {recipe} | {target:.1%} | {result.framework} | "
                 f"{seconds(when, result)} | {result.epochs} |"
             )
     return "\n".join(lines)

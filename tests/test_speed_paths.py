@@ -44,7 +44,7 @@ def test_time_to_accuracy_smallest_race() -> None:
         assert result.reached[0.5] is not None and 0 < result.reached[0.5] <= result.seconds
         assert result.reached[0.9999] is None  # not reached: both epochs ran
     text = bench.table(results)
-    assert "| 50% | digitnet |" in text and "not in 2 epochs" in text
+    assert "| 50.0% | digitnet |" in text and "not in 2 epochs" in text
 
 
 def plain_loop(
