@@ -138,7 +138,7 @@ class Recipe:
     augment: str = option(
         "small",
         "random distortions of the training images (shift, rotate, scale, elastic, "
-        "stroke thickness)",
+        "stroke thickness; stretch: also widths alone)",
         choices=tuple(AUGMENT_PRESETS),
     )
     preprocessing: str = option(
