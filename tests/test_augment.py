@@ -198,6 +198,7 @@ def test_augmentation_settings_are_checked_and_round_trip() -> None:
         "scale": 0.1,
         "elastic": 2.0,
         "thickness": 0.25,
+        "stretch": 0.0,
     }
     assert Augmentation.from_dict(aug.to_dict()) == aug
     assert not aug.is_identity() and not Augmentation().is_identity()

@@ -7,11 +7,13 @@ distortion teaches it that these do not change which digit it is.
 A distortion is computed backwards: for every pixel ``p`` of the output we find the point ``q``
 of the input image it comes from and read the input there by bilinear interpolation::
 
-    q = R(-angle) (p - centre - shift) / scale + centre + displacement(p)
+    q = R(-angle) S⁻¹ (p - centre - shift) / scale + centre + displacement(p)
 
-where ``R`` is a rotation and ``displacement`` an optional smooth random field (an "elastic"
-distortion, as in Simard et al. 2003). Points outside the image read as black. All pixels of
-all images of a batch are computed at once with numpy; nothing loops over images.
+where ``R`` is a rotation, ``S`` an optional horizontal stretch (wider or narrower, as in scans
+that stretch every digit to fill their box) and ``displacement`` an optional smooth random
+field (an "elastic" distortion, as in Simard et al. 2003). Points outside the image read as
+black. All pixels of all images of a batch are computed at once with numpy; nothing loops over
+images.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Augmentation:
     scale: float = 0.12  # max relative change of size (0.12: 88% to 112%)
     elastic: float = 0.0  # max elastic displacement in pixels, 0 = off
     thickness: float = 0.0  # probability that a digit's strokes are made bolder or thinner
+    stretch: float = 0.0  # max relative change of width alone (0.3: 70% to 130%), 0 = off
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -71,8 +74,11 @@ class Augmentation:
                 raise DigitnetError(
                     f"augmentation {field.name} must be a number 0 or more, got {value!r}."
                 )
-        if self.scale >= 1:
-            raise DigitnetError(f"augmentation scale must be below 1, got {self.scale}.")
+        for name in ("scale", "stretch"):
+            if getattr(self, name) >= 1:
+                raise DigitnetError(
+                    f"augmentation {name} must be below 1, got {getattr(self, name)}."
+                )
         if self.thickness > 1:
             raise DigitnetError(
                 f"augmentation thickness is a probability (0..1), got {self.thickness}."
@@ -81,7 +87,7 @@ class Augmentation:
     @classmethod
     def none(cls) -> Augmentation:
         """The augmentation that leaves every digit as it is."""
-        return cls(shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, thickness=0.0)
+        return cls(shift=0.0, rotate=0.0, scale=0.0, elastic=0.0, thickness=0.0, stretch=0.0)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, float]) -> Augmentation:
@@ -111,6 +117,15 @@ PRESETS: dict[str, dict[str, float]] = {
     "full": {"shift": 2.5, "rotate": 15.0, "scale": 0.15, "elastic": 1.5, "thickness": 0.3},
     # Between small and full: people's digits are bent (elastic) and drawn with every pen.
     "strong": {"shift": 1.5, "rotate": 5.0, "scale": 0.1, "elastic": 1.0, "thickness": 0.3},
+    # Full, and widths stretched or squeezed alone, as scans that fill their box stretch them.
+    "stretch": {
+        "shift": 2.5,
+        "rotate": 15.0,
+        "scale": 0.15,
+        "elastic": 1.5,
+        "thickness": 0.3,
+        "stretch": 0.3,
+    },
 }
 
 
@@ -137,7 +152,8 @@ class Distortion:
     bolder; negative an erosion, making them thinner), ``displacement`` an optional
     (n, 2, 28, 28) field of (dx, dy) added to where each output pixel reads the input, or
     ``control`` its (n, 2, 4, 4) values at the control points, spread over the pixels only
-    when the distortion is applied (50 times less to keep, e.g. for a whole epoch).
+    when the distortion is applied (50 times less to keep, e.g. for a whole epoch);
+    ``stretch`` an optional factor for the width alone (above 1 widens), after the turn.
     """
 
     angle: NDArray[np.float32]
@@ -147,6 +163,7 @@ class Distortion:
     stroke: NDArray[np.float32]
     displacement: NDArray[np.float32] | None = None
     control: NDArray[np.float32] | None = None
+    stretch: NDArray[np.float32] | None = None
 
     @classmethod
     def same(
@@ -179,6 +196,7 @@ class Distortion:
         return cls(
             joined("angle"), joined("scale"), joined("shift_x"), joined("shift_y"),
             joined("stroke"), displacement=optional("displacement"), control=optional("control"),
+            stretch=optional("stretch"),
         )  # fmt: skip
 
     def spread(self) -> Distortion:
@@ -193,11 +211,13 @@ class Distortion:
         """The distortions of some of the images."""
         field = None if self.displacement is None else self.displacement[images]
         control = None if self.control is None else self.control[images]
+        stretch = None if self.stretch is None else self.stretch[images]
         arrays = (self.angle, self.scale, self.shift_x, self.shift_y, self.stroke)
         angle, scale, shift_x, shift_y, stroke = (values[images] for values in arrays)
         return Distortion(
-            angle, scale, shift_x, shift_y, stroke, displacement=field, control=control
-        )
+            angle, scale, shift_x, shift_y, stroke,
+            displacement=field, control=control, stretch=stretch,
+        )  # fmt: skip
 
 
 def sample_distortion(
@@ -222,6 +242,10 @@ def sample_distortion(
         control = rng.uniform(-aug.elastic, aug.elastic, (n, 2, _GRID, _GRID)).astype(np.float32)
         if spread:
             displacement, control = _spread(control), None
+    # Drawn last and only when asked, so that the other settings draw what they always drew.
+    stretch = None
+    if aug.stretch > 0:
+        stretch = (1.0 + rng.uniform(-aug.stretch, aug.stretch, n)).astype(np.float32)
     return Distortion(
         angle.astype(np.float32),
         scale.astype(np.float32),
@@ -230,6 +254,7 @@ def sample_distortion(
         stroke.astype(np.float32),
         displacement=displacement,
         control=control,
+        stretch=stretch,
     )
 
 
@@ -257,7 +282,10 @@ def distort(images: ArrayLike, d: Distortion) -> NDArray[np.float32]:
     """Applies the distortion ``d`` to a batch: images as in :func:`augment_batch` -> (n, 784)."""
     x = as_images(images)
     n = len(x)
-    if any(len(values) != n for values in (d.angle, d.scale, d.shift_x, d.shift_y, d.stroke)):
+    arrays = (d.angle, d.scale, d.shift_x, d.shift_y, d.stroke)
+    if any(len(values) != n for values in arrays) or (
+        d.stretch is not None and len(d.stretch) != n
+    ):
         raise DigitnetError(f"the distortion is not for a batch of {n} images.")
     if np.any(d.stroke):
         x = _restroke(x, np.asarray(d.stroke, dtype=np.float32))
@@ -320,11 +348,13 @@ def _source_points(d: Distortion, n: int) -> NDArray[np.float32]:
     # the inverse of "turn about the centre, scale, then shift", moved into the padded image.
     from_x = CENTRE + d.shift_x
     from_y = CENTRE + d.shift_y
+    # A stretch S divides the x of the output's offset from the centre: R(-angle) S⁻¹.
+    cos_x, sin_x = (cos, sin) if d.stretch is None else (cos / d.stretch, sin / d.stretch)
     affine = np.empty((n, 2, 3), dtype=np.float32)
-    affine[:, 0, 0], affine[:, 0, 1] = cos, -sin
-    affine[:, 1, 0], affine[:, 1, 1] = sin, cos
-    affine[:, 0, 2] = CENTRE + PAD - cos * from_x + sin * from_y
-    affine[:, 1, 2] = CENTRE + PAD - sin * from_x - cos * from_y
+    affine[:, 0, 0], affine[:, 0, 1] = cos_x, -sin
+    affine[:, 1, 0], affine[:, 1, 1] = sin_x, cos
+    affine[:, 0, 2] = CENTRE + PAD - cos_x * from_x + sin * from_y
+    affine[:, 1, 2] = CENTRE + PAD - sin_x * from_x - cos * from_y
     points = (affine.reshape(2 * n, 3) @ _PIXELS).reshape(n, 2, SIZE, SIZE)
     if d.displacement is not None:
         points += d.displacement
