@@ -54,7 +54,7 @@ def add_writer_digits(client: TestClient, n: int, seed: int = 1) -> list[dict[st
     return added
 
 
-@pytest.mark.parametrize("model", ["video", "wide"])  # video deslants its digits; wide does not
+@pytest.mark.parametrize("model", ["video", "wide"])
 def test_no_digits_yet_is_an_empty_list(client: TestClient, model: str) -> None:
     r = client.get(f"/api/digits?model={model}")
     assert r.status_code == 200, r.text
