@@ -229,6 +229,7 @@ export class Learn {
   }
 
   async showReplay() {
+    document.body.dataset.learnReplayHiddenWhileTraining = "false";
     if (this.finishedRun) await this.replay.showRun(this.finishedRun);
     else await this.replay.show();
     this.weightGrid.hidden = !this.replay.box.hidden; // its weights replace the live ones
@@ -240,6 +241,8 @@ export class Learn {
     this.replay.ticket += 1; // an answer on its way is not wanted any more
     this.replay.box.hidden = true;
     this.weightGrid.hidden = false;
+    // What a run going on shows: the live weights, no replay (a mark for tests and tools).
+    document.body.dataset.learnReplayHiddenWhileTraining = "true";
     if (this.run) {
       const accuracy = this.valAcc.length ? this.valAcc : this.trainAcc;
       this.compare.keep(this.run, { loss: this.epochLoss, accuracy }, this.knobs.marks.length > 0);
