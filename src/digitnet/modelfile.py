@@ -64,15 +64,15 @@ def pretrained_path(name: str) -> Path:
     return Path(str(resources.files("digitnet") / "pretrained" / f"{name}.safetensors"))
 
 
+#: The metadata keys of the versions that wrote a model file (see :func:`made_with`).
+MADE_WITH = ("digitnet_version", "python_version", "numpy_version", "blas_version")
+
+
 def made_with() -> dict[str, str]:
     """The versions of digitnet, Python, NumPy and NumPy's BLAS writing a model file, recorded
     in it (a network trained bit for bit again needs the same ones, and the same CPU kind)."""
-    return {
-        "digitnet_version": __version__,
-        "python_version": platform.python_version(),
-        "numpy_version": np.__version__,
-        "blas_version": blas_version(),
-    }
+    versions = (__version__, platform.python_version(), np.__version__, blas_version())
+    return dict(zip(MADE_WITH, versions, strict=True))
 
 
 def blas_version() -> str:
@@ -177,7 +177,7 @@ METADATA_TYPES: dict[str, tuple[Any, str]] = {
         lambda v: isinstance(v, dict) and all(isinstance(x, bool) for x in v.values()),
         "a set of preprocessing switches",
     ),
-    **{key: (lambda v: isinstance(v, str), "a version") for key in made_with()},
+    **{key: (lambda v: isinstance(v, str), "a version") for key in MADE_WITH},
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from digitnet import modelfile
 from digitnet.activations import (
     HIDDEN_ACTIVATIONS,
     OUTPUT_ACTIVATIONS,
@@ -377,10 +378,7 @@ class Network:
             "training": meta.get("training"),
             "epochs_trained": len(meta.get("history", [])),
             "test_accuracy": meta.get("test_accuracy"),
-            "digitnet_version": meta.get("digitnet_version"),
-            "python_version": meta.get("python_version"),
-            "numpy_version": meta.get("numpy_version"),
-            "blas_version": meta.get("blas_version"),
+            **{key: meta.get(key) for key in modelfile.MADE_WITH},
         }
 
 
