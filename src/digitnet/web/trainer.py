@@ -154,6 +154,7 @@ def train_run(
             on_epoch=on_epoch,
             stop=stop,
             knobs=knobs,
+            split=split,
         )
     recorder.finish(trained.net, len(trained.net.metadata.get("history", [])))
     attach_snapshots(trained.net, recorder.snapshots)
