@@ -38,15 +38,21 @@ def watcher(page: Page, server: str) -> Watcher:
     return Watcher(page, server)
 
 
-@pytest.fixture
-def learn_page(page: Page, server: str, watcher: Watcher) -> Iterator[Page]:
-    """The Learn view at laptop size, its form filled in for a short run."""
+def open_learn(page: Page, server: str, query: str = "") -> None:
+    """The Learn view at laptop size, its form filled in for a short run (a ``query`` makes
+    a page already open there load afresh)."""
     page.set_viewport_size(LAPTOP)
-    page.goto(server + "/#learn")
+    page.goto(f"{server}/{query}#learn")
     page.wait_for_selector("body[data-ready=true]", timeout=15_000)
     for name, value in RUN.items():
         page.fill(f"#learn-form input[name={name}]", value)
     page.fill("#learn-form input[name=batch_size]", "10")
+
+
+@pytest.fixture
+def learn_page(page: Page, server: str, watcher: Watcher) -> Iterator[Page]:
+    """:func:`open_learn`, with console errors and foreign requests watched."""
+    open_learn(page, server)
     yield page
     watcher.check()
 
@@ -233,11 +239,7 @@ def no_run_going_on(server: str) -> None:
 def test_the_epoch_slider_replays_a_finished_run(learn_page: Page, server: str) -> None:
     page = learn_page
     no_run_going_on(server)
-    page.reload()  # the page as it opens on an idle server
-    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
-    for name, value in RUN.items():
-        page.fill(f"#learn-form input[name={name}]", value)
-    page.fill("#learn-form input[name=batch_size]", "10")
+    open_learn(page, server, "?idle")  # the page as it opens on an idle server
     body = page.locator("body")
     page.evaluate("window.digitnet.showTestDigit(0)")  # MNIST's first test digit: a 7
     expect(body).to_have_attribute("data-answer", "7")
