@@ -118,8 +118,11 @@ def replay_inputs(args: argparse.Namespace, images: Any, labels: Any) -> tuple[A
 
 def embedding_figure(args: argparse.Namespace, net: Any, images: Any, labels: Any) -> Any:
     from digitnet import figures
+    from digitnet.cli.common import require
     from digitnet.embedding import layer_maps
 
+    if args.method == "tsne":
+        require("show embedding --method tsne", "sklearn")  # before any work
     layers = None
     if args.layer is not None:
         if not 0 <= args.layer < net.num_layers:
@@ -130,21 +133,22 @@ def embedding_figure(args: argparse.Namespace, net: Any, images: Any, labels: An
         layers = [args.layer]
     maps = layer_maps(net, images[: args.n], labels[: args.n], layers)
     if args.method == "tsne":
-        maps = [tsne_map(net, images[: args.n], labels[: args.n], m) for m in maps]
+        from digitnet.slant import inputs_for
+
+        inputs = inputs_for(net.metadata, images[: args.n])  # deslanted once for every layer
+        maps = [tsne_map(net, inputs, labels[: args.n], m) for m in maps]
     return figures.embedding(maps, labels[: args.n], last=net.num_layers - 1)
 
 
-def tsne_map(net: Any, images: Any, labels: Any, m: Any) -> Any:
-    """Layer map ``m`` with its digits placed by scikit-learn's t-SNE instead of PCA."""
-    from digitnet.cli.common import require
-    from digitnet.embedding import with_points
-    from digitnet.slant import inputs_for
-
-    require("show embedding --method tsne", "sklearn")
+def tsne_map(net: Any, inputs: Any, labels: Any, m: Any) -> Any:
+    """Layer map ``m`` with its digits placed by scikit-learn's t-SNE instead of PCA;
+    ``inputs`` are the digits as the network reads them (:func:`digitnet.slant.inputs_for`)."""
     import numpy as np
     from sklearn.manifold import TSNE
 
-    activations = net.layer_outputs(inputs_for(net.metadata, images), m.layer)
+    from digitnet.embedding import with_points
+
+    activations = net.layer_outputs(inputs, m.layer)
     perplexity = min(30.0, max(1.0, (len(activations) - 1) / 3))
     points = TSNE(2, init="pca", perplexity=perplexity, random_state=0).fit_transform(
         np.asarray(activations, dtype=np.float64)
