@@ -30,8 +30,7 @@ from digitnet.activations import (
     get_activation,
 )
 from digitnet.costs import Cost, get_cost
-from digitnet.errors import ModelFileError
-from digitnet.modelfile import DTYPE, INITS, PRETRAINED, ModelContents, read_model, write_model
+from digitnet.modelfile import DTYPE, INITS, ModelContents, read_model, write_model
 
 #: Examples fed forward at a time when a large set is read: bounds the memory of a wide
 #: network's hidden activations (10,000 x 1,024 floats) without slowing anything down.
@@ -397,9 +396,6 @@ def save_network(net: Network, path: str | Path, metadata: dict[str, Any] | None
 
 
 def load_pretrained(name: str = "video") -> Network:
-    """One of the networks shipped with digitnet: ``video`` or ``wide``."""
-    if name not in PRETRAINED:
-        raise ModelFileError(
-            f"unknown pretrained network {name!r}; choose {' or '.join(PRETRAINED)}"
-        )
-    return Network.load(name)
+    """One of the networks shipped with digitnet: ``video`` or ``wide`` (any other name is
+    refused in one sentence, even that of a file)."""
+    return Network.load(modelfile.pretrained_path(name))
