@@ -4,10 +4,12 @@ Training reads the training images in a new random order every epoch, in mini-ba
 (with augmentation) each image with its own random distortion. Preparing those images costs
 more than learning from them with a small network, so a :class:`BatchMaker` prepares them on
 a background thread, a couple of thousand images (a *chunk*) at a time, while the training
-thread learns from the chunks before: NumPy lets go of Python's lock while it computes, so the
-two threads run on two cores. When the training thread would wait for a chunk, it prepares the
-next one itself instead, so neither core idles while there is work. The next epoch's first
-chunks are ready before this epoch ends.
+thread learns from the chunks before. Shuffling and gathering are quick and stay on that
+thread; the distortions are sent on to a process of their own (:mod:`digitnet.distorter`),
+because a thread distorting beside the training thread fought it for Python's lock and the two
+ran no faster than one after the other. When the training thread would wait for a chunk, it
+prepares the next one itself instead, so neither core idles while there is work. The next
+epoch's first chunks are ready before this epoch ends.
 
 The random numbers are drawn exactly as a loop over the mini-batches would draw them, one
 epoch after another: the shuffle (``rng.permutation``), then each mini-batch's distortions in
@@ -27,6 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digitnet.augment import Augmentation, Distortion, distort, sample_distortion
+from digitnet.distorter import Distorter, DistorterGone
+from digitnet.distorter import wanted as use_distorter
 
 #: Images prepared at a time (rounded to whole mini-batches): big enough that NumPy's work
 #: outweighs Python's, small enough to stay in the CPU's cache.
@@ -99,6 +103,9 @@ class BatchMaker:
         self._failure: BaseException | None = None
         self._closed = False
         self._epoch = 0
+        #: The process distorting chunks, while it runs, and how many chunks it prepared.
+        self.distorter: Distorter | None = None
+        self.elsewhere = 0
         self._thread = threading.Thread(target=self._work, name="digitnet-batches", daemon=True)
         self._thread.start()
 
@@ -154,24 +161,67 @@ class BatchMaker:
         return task
 
     def _work(self) -> None:
-        while True:
-            with self._changed:
-                task = self._claim()
-                while task is None:
-                    if self._closed or self._claimed >= self.epochs * self.chunks:
-                        return
-                    self._changed.wait()
+        self.distorter = self._start_distorter()
+        try:
+            while True:
+                with self._changed:
                     task = self._claim()
-            self._do(task)
+                    while task is None:
+                        if self._closed or self._claimed >= self.epochs * self.chunks:
+                            return
+                        self._changed.wait()
+                        task = self._claim()
+                distorter = self.distorter
+                if distorter is not None and not self._do_elsewhere(task, distorter):
+                    distorter.close()
+                    self.distorter = None
+                if self.distorter is None:
+                    self._do(task)
+        finally:
+            if self.distorter is not None:
+                self.distorter.close()
+
+    def _start_distorter(self) -> Distorter | None:
+        """A process for the distortions (see :mod:`digitnet.distorter`), if there are any
+        and one can start; the training thread starts on the first chunks meanwhile."""
+        if self.aug is None or not use_distorter():
+            return None
+        try:
+            return Distorter(self.images, self.chunk_size)
+        except DistorterGone:
+            return None
+
+    def _do_elsewhere(self, task: int, distorter: Distorter) -> bool:
+        """Prepare ``task`` in the distorting process; False if it could not (the task is
+        then still this thread's to do)."""
+        try:
+            epoch, number = divmod(task, self.chunks)
+            rows, distortion = self._inputs(epoch, number)
+            if distortion is None:  # nothing to distort: nothing to send
+                return False
+            images = distorter.distort(rows, distortion, self.batch_size)
+        except DistorterGone:
+            return False
+        except BaseException as exc:  # the training thread raises it
+            self._fail(exc)
+            return True
+        with self._changed:
+            self._ready[task] = Chunk(images, rows)
+            self.elsewhere += 1
+            self._changed.notify_all()
+        return True
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._changed:
+            self._failure = exc
+            self._closed = True
+            self._changed.notify_all()
 
     def _do(self, task: int) -> None:
         try:
             chunk = self._prepare(*divmod(task, self.chunks))
         except BaseException as exc:  # the training thread raises it
-            with self._changed:
-                self._failure = exc
-                self._closed = True
-                self._changed.notify_all()
+            self._fail(exc)
             return
         with self._changed:
             self._ready[task] = chunk
@@ -191,13 +241,26 @@ class BatchMaker:
             with self._changed:
                 return self._plans[epoch]
 
-    def _prepare(self, epoch: int, number: int) -> Chunk:
+    def _inputs(self, epoch: int, number: int) -> tuple[NDArray[np.intp], Distortion | None]:
+        """A chunk's rows, and its mini-batches' distortions (elastic fields as their
+        control points) joined, if any."""
         plan = self._plan(epoch)
         start = number * self.chunk_size
         rows = plan.order[start : start + self.chunk_size]
+        if not plan.distortions:
+            return rows, None
+        per_chunk = self.chunk_size // self.batch_size
+        parts = plan.distortions[number * per_chunk : (number + 1) * per_chunk]
+        return rows, Distortion.join(parts)
+
+    def _prepare(self, epoch: int, number: int) -> Chunk:
+        rows, distortion = self._inputs(epoch, number)
         images = self.images[rows]
-        if plan.distortions:
-            per_chunk = self.chunk_size // self.batch_size
-            parts = plan.distortions[number * per_chunk : (number + 1) * per_chunk]
-            images = distort(images, Distortion.join([part.spread() for part in parts]))
+        if distortion is not None:
+            # Each mini-batch's elastic field is spread on its own, as the plain loop did.
+            parts = [
+                distortion.part(slice(start, start + self.batch_size)).spread()
+                for start in range(0, len(rows), self.batch_size)
+            ]
+            images = distort(images, Distortion.join(parts))
         return Chunk(images, rows)
