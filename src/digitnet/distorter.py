@@ -135,7 +135,9 @@ class Distorter:
                 [sys.executable, "-m", "digitnet.distorter", *map(str, child_fds), str(len(data))],
                 pass_fds=child_fds,
                 env=environment,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,  # it speaks only through its own pipes
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
                 close_fds=True,
             )
             self._running = True

@@ -215,7 +215,7 @@ class Network:
         hidden, output = self._activations()
         last = len(self.weights)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
-            z = a @ w.T
+            z = np.dot(a, w.T)  # np.dot: the same BLAS product as @, with less overhead
             z += b
             a = (output if layer == last else hidden)(z)
             weighted_sums.append(z)
@@ -288,10 +288,10 @@ class Network:
                 grad_w[i] = delta.T @ fp.activations[i]
                 grad_b[i] = delta.sum(axis=0)
             else:
-                np.matmul(delta.T, fp.activations[i], out=grad_w[i])
+                np.dot(delta.T, fp.activations[i], out=grad_w[i])
                 np.add.reduce(delta, axis=0, out=grad_b[i])  # np.sum, without its wrapper
             if i > 0:
-                grad_a = delta @ self.weights[i]
+                grad_a = np.dot(delta, self.weights[i])
                 delta = hidden.backward(fp.weighted_sums[i - 1], fp.activations[i], grad_a)
         return Gradients(grad_w, grad_b, cost.value(fp.output, target, output))
 
