@@ -146,6 +146,17 @@ def test_backprop_in_float32_on_a_batch_agrees_with_one_example_at_a_time() -> N
         np.testing.assert_allclose(batch.weights[layer], mean_w, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_cross_entropy_of_saturated_float32_outputs_is_finite(output: str) -> None:
+    # A sigmoid output of exactly 1.0 (z above ~17 in float32) once made log(1 - a) -inf
+    # and the cost NaN: the run was reported as diverged.
+    a = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.25]], dtype=np.float32)
+    y = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], dtype=np.float32)
+    value = get_cost("cross_entropy").value(a, y, ACTIVATIONS[output])
+    assert np.isfinite(value) and value > 0
+    assert get_cost("cross_entropy").value(a[:1], y[:1], ACTIVATIONS[output]) < 1.0
+
+
 def test_activation_derivatives_match_finite_differences() -> None:
     z = np.linspace(-3, 3, 61) + 0.013  # avoid the kink of ReLU at exactly 0
     for name in HIDDEN_ACTIVATIONS:

@@ -34,7 +34,7 @@ class QuadraticCost(Cost):
     name = "quadratic"
 
     def value(self, a: Array, y: Array, output: Activation) -> float:
-        return float(0.5 * np.sum((a - y) ** 2) / len(a))
+        return float(0.5 * np.add.reduce((a - y) ** 2, axis=None) / len(a))
 
     def delta(self, z: Array, a: Array, y: Array, output: Activation) -> Array:
         return output.backward(z, a, a - y)
@@ -48,11 +48,15 @@ class CrossEntropyCost(Cost):
     name = "cross_entropy"
 
     def value(self, a: Array, y: Array, output: Activation) -> float:
-        a = np.clip(a, EPS, 1.0 - EPS)
+        # Keep log away from 0: EPS, or the smallest step the outputs' type can tell from 1
+        # (in float32 1 - 1e-12 is 1, and a saturated sigmoid's log(1 - a) was -inf, its
+        # cost NaN). np.clip's and np.sum's numbers, without their Python wrappers.
+        eps = max(EPS, float(np.finfo(a.dtype).eps)) if a.dtype.kind == "f" else EPS
+        a = np.minimum(np.maximum(a, eps), 1.0 - eps)
         if output.name == "softmax":
-            total = -np.sum(y * np.log(a))
+            total = -np.add.reduce(y * np.log(a), axis=None)
         else:
-            total = -np.sum(y * np.log(a) + (1.0 - y) * np.log(1.0 - a))
+            total = -np.add.reduce(y * np.log(a) + (1.0 - y) * np.log(1.0 - a), axis=None)
         return float(total / len(a))
 
     def delta(self, z: Array, a: Array, y: Array, output: Activation) -> Array:
