@@ -3,7 +3,10 @@ in this process, used by the batch maker, and never in the way when it fails."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ from digitnet import distorter as distorter_module
 from digitnet.augment import Distortion, augmentation_for, distort, sample_distortion
 from digitnet.batches import BatchMaker
 from digitnet.distorter import Distorter, DistorterGone
-from tests.test_speed_paths import plain_loop
+from test_speed_paths import plain_loop
 
 IMAGES = np.random.default_rng(2).random((6000, 784), dtype=np.float32)
 
@@ -115,3 +118,39 @@ def test_a_process_that_cannot_start_is_done_without(monkeypatch: pytest.MonkeyP
         got = np.concatenate(slowly(maker))
         assert maker.elsewhere == 0
     assert got.tobytes() == plain_loop(IMAGES, 32, theirs, aug)[0].tobytes()
+
+
+def test_the_process_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """A training process killed outright (a cancelled page run) leaves no process behind:
+    the distorting process reads the end of its pipe and stops."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "import numpy as np\n"
+        "from digitnet.distorter import Distorter\n"
+        "d = Distorter(np.zeros((100, 784), np.float32), 50)\n"
+        "print(d.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert Path(f"/proc/{child}").exists()
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(child)
+    finally:
+        parent.kill()
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting for init to reap it does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
