@@ -176,6 +176,19 @@ def test_divergence_is_reported() -> None:
         train(net, x, rng.integers(0, 10, 100), TrainingConfig(epochs=3, learning_rate=1e30))
 
 
+def test_a_saturated_run_at_chance_is_reported_as_diverged(small_mnist: tuple) -> None:
+    # Its loss stays finite (the cost keeps log away from 0), so the rule is: the loss rose
+    # well above the untrained network's while the network reads no more than chance.
+    x, y = small_mnist[0][:2000], small_mnist[1][:2000]
+    recipe = dict(epochs=2, cost="cross_entropy", optimizer="sgd", batch_size=10)
+    net = Network([784, 16, 10], "relu", "sigmoid", init="he", seed=0)
+    with pytest.raises(FloatingPointError, match="rose from .* no better than chance"):
+        train(net, x, y, TrainingConfig(learning_rate=100, **recipe))  # type: ignore[arg-type]
+    net = Network([784, 16, 10], "relu", "sigmoid", init="he", seed=0)
+    history = train(net, x, y, TrainingConfig(learning_rate=0.1, **recipe))  # type: ignore[arg-type]
+    assert len(history) == 2 and history[-1].train_accuracy > 0.5
+
+
 def test_blas_threads_are_chosen_by_matrix_size() -> None:
     assert choose_threads(Network([784, 16, 16, 10]), 32) == 1
     assert choose_threads(Network([784, 256, 10]), 64) is None

@@ -24,11 +24,14 @@ from digitnet.checkpoint import TrainingState, write_checkpoint
 from digitnet.costs import Cost, get_cost
 from digitnet.errors import DigitnetError
 from digitnet.history import (
+    START_SAMPLE,
     EpochCallback,
     EpochMetrics,
     ProgressCallback,
     StateCallback,
+    evaluate,
     list_history,
+    measure,
     record_history,
     record_rate_changes,
 )
@@ -55,17 +58,6 @@ def choose_threads(net: Network, batch_size: int, threads: int = 0) -> int | Non
     if threads > 0:
         return threads
     return 1 if batch_size * net.num_parameters < SMALL_WORK else None
-
-
-def evaluate(
-    net: Network, inputs: Array, labels: NDArray[np.integer], cost: str
-) -> tuple[float, float]:
-    """(mean cost, accuracy) of ``net`` on validated inputs ``(n, n_in)`` and integer labels."""
-    outputs = net.predict_proba(inputs)
-    target = net.as_target(labels, len(labels))
-    loss = get_cost(cost).value(outputs, target, net.activation_of(net.num_layers - 1))
-    n = max(len(inputs), 1)
-    return float(loss), int(np.sum(np.argmax(outputs, axis=1) == labels)) / n
 
 
 def train(
@@ -111,6 +103,7 @@ def train(
     if validation is not None and len(validation[1]):
         measured.append((net.as_input(validation[0]), np.asarray(validation[1]).astype(np.int64)))
     _check_teacher(net, teacher)
+    start_loss = evaluate(net, x_train[:START_SAMPLE], y_train[:START_SAMPLE], recipe.cost)[0]
     epoch = Epoch(net, recipe, x_train, y_train, teacher, on_batch, stop, knobs)
     history: list[EpochMetrics] = list_history(net)
     best = BestEpoch(net, recipe, history, save_best)
@@ -140,12 +133,14 @@ def train(
         for e in range(done, recipe.epochs):
             number = len(history) + 1
             loss, seen, seconds, lr = epoch.run(number, e)
-            metrics = measure(net, recipe.cost, measured, number, loss, seen, seconds, lr)
+            stopped = stop is not None and stop.is_set()
+            # A stopped epoch is cut short: its few mini-batches tell nothing of divergence.
+            start = None if stopped else start_loss
+            metrics = measure(net, recipe.cost, measured, number, loss, seen, seconds, lr, start)
             history.append(metrics)
             if on_epoch is not None:
                 on_epoch(metrics, net)
             patience_over = best.update(metrics)
-            stopped = stop is not None and stop.is_set()
             if not stopped:  # a stopped epoch ended early: no state to continue from
                 keep(recipe.epochs if patience_over else e + 1)
             if patience_over or stopped:
@@ -178,37 +173,6 @@ def _check_teacher(net: Network, teacher: Network | None) -> None:
             f"the teacher's layers {teacher.sizes} do not fit the network's {net.sizes}: "
             "input and output sizes must agree"
         )
-
-
-def measure(
-    net: Network,
-    cost: str,
-    measured: list[tuple[Array, NDArray[np.int64]]],
-    number: int,
-    loss: float,
-    seen: int,
-    seconds: float,
-    lr: float,
-) -> EpochMetrics:
-    """An epoch's metrics: its mean loss, the accuracy on the training images and the loss
-    and accuracy on the validation images (the second pair of ``measured``, if any). A loss
-    that is not finite raises FloatingPointError: the run diverged."""
-    if not np.isfinite(loss):
-        raise FloatingPointError(
-            f"training diverged in epoch {number} (loss is {loss}); try a smaller learning rate"
-        )
-    _, train_accuracy = evaluate(net, *measured[0], cost)
-    val_loss, val_acc = evaluate(net, *measured[1], cost) if len(measured) > 1 else (None, None)
-    return EpochMetrics(
-        epoch=number,
-        loss=loss,
-        train_accuracy=train_accuracy,
-        validation_accuracy=val_acc,
-        validation_loss=val_loss,
-        learning_rate=lr,
-        seconds=seconds,
-        images_per_second=seen / seconds if seconds > 0 else 0.0,
-    )
 
 
 class BestEpoch:
