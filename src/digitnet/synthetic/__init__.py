@@ -52,7 +52,16 @@ from digitnet.synthetic.strokes import (
     render_strokes,
     stroke_digit,
 )
-from digitnet.synthetic.writers import CANVAS, STYLES, hand, mouse_samples, pen_digit, style_names
+from digitnet.synthetic.writers import (
+    CANVAS,
+    STYLES,
+    PenDrawing,
+    hand,
+    mouse_samples,
+    pen_digit,
+    pen_drawing,
+    style_names,
+)
 
 
 def pen_photo(digit: int, rng: np.random.Generator) -> Image.Image:
@@ -126,6 +135,8 @@ __all__ = [
     "make_set",
     "mouse_samples",
     "pen_digit",
+    "pen_drawing",
+    "PenDrawing",
     "pen_photo",
     "photo_digit",
     "photograph",

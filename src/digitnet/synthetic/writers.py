@@ -21,6 +21,7 @@ The canvas is 280x280 by default, like the web page's drawing area.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -227,19 +228,35 @@ def draw_pen(
         draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
 
 
-def pen_digit(
+@dataclass(frozen=True)
+class PenDrawing:
+    """A digit as a mouse draws it: each stroke's points in canvas pixels (in the order the
+    mouse reported them), the pen's width in pixels, the canvas side, and whether the ink is
+    black on white. :meth:`render` paints it; a browser can replay the strokes instead."""
+
+    strokes: list[list[tuple[float, float]]]
+    pen: float
+    size: int
+    invert: bool
+
+    def render(self) -> Image.Image:
+        """The drawing on a greyscale ("L") canvas, with its own pen."""
+        background, ink = (255, 0) if self.invert else (0, 255)
+        image = Image.new("L", (self.size, self.size), background)
+        draw = ImageDraw.Draw(image)
+        for stroke in self.strokes:
+            draw_pen(draw, stroke, self.pen, ink)
+        return image
+
+
+def pen_drawing(
     digit: int,
     rng: np.random.Generator,
     size: int = CANVAS,
     invert: bool | None = None,
     style: str | None = None,
-) -> Image.Image:
-    """A digit as a person draws it with a mouse on a greyscale ("L") ``size`` x ``size``
-    canvas: a random style of ``digit`` (or ``style``), in a random writer's hand, sampled at
-    a random pen speed, with a pen 1.5-13% of the canvas wide (thin to fat), 25-95% of the
-    canvas high, anywhere on it (one in five touches an edge), one stroke gone over twice now
-    and then. White on black like the web page, unless ``invert`` (random: one in three is
-    black on white)."""
+) -> PenDrawing:
+    """The strokes of :func:`pen_digit` (the same random draws), before they are painted."""
     names = style_names(digit)
     style = style if style is not None else names[int(rng.integers(len(names)))]
     if style not in STYLES[digit]:
@@ -273,9 +290,21 @@ def pen_digit(
             y0 = -lo[1]
         else:
             y0 = size - hi[1]
-    background, ink = (255, 0) if invert else (0, 255)
-    image = Image.new("L", (size, size), background)
-    draw = ImageDraw.Draw(image)
-    for stroke in sampled:
-        draw_pen(draw, [(x0 + x * height, y0 + y * height) for x, y in stroke], pen, ink)
-    return image
+    placed = [[(x0 + x * height, y0 + y * height) for x, y in stroke] for stroke in sampled]
+    return PenDrawing(placed, pen, size, invert)
+
+
+def pen_digit(
+    digit: int,
+    rng: np.random.Generator,
+    size: int = CANVAS,
+    invert: bool | None = None,
+    style: str | None = None,
+) -> Image.Image:
+    """A digit as a person draws it with a mouse on a greyscale ("L") ``size`` x ``size``
+    canvas: a random style of ``digit`` (or ``style``), in a random writer's hand, sampled at
+    a random pen speed, with a pen 1.5-13% of the canvas wide (thin to fat), 25-95% of the
+    canvas high, anywhere on it (one in five touches an edge), one stroke gone over twice now
+    and then. White on black like the web page, unless ``invert`` (random: one in three is
+    black on white). Its strokes alone: :func:`pen_drawing`."""
+    return pen_drawing(digit, rng, size, invert, style).render()

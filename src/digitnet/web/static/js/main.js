@@ -48,10 +48,27 @@ let answered = null; // the request whose answer is on show (a repeat of it is n
 
 function schedulePredict(now = false) {
   clearTimeout(timer);
+  // body[data-reading] is "true" from now until the answer for what is drawn is on show
+  // (tests and benchmarks that draw wait for "false").
+  document.body.dataset.reading = "true";
   timer = setTimeout(predictNow, now ? 0 : DEBOUNCE_MS);
 }
 
+function settled() {
+  if (!inFlight && !pending && timer === null) document.body.dataset.reading = "false";
+}
+
 async function predictNow() {
+  clearTimeout(timer);
+  timer = null;
+  try {
+    await askForAnswer();
+  } finally {
+    settled();
+  }
+}
+
+async function askForAnswer() {
   if (!state.model) return;
   if (numbers.takes()) return numbers.read(); // a photo, or several digits: /api/read
   if (inFlight) {
