@@ -105,7 +105,7 @@ def replay(page: Any, drawing: PenDrawing) -> None:
 def page_answer(page: Any) -> tuple[int | None, np.ndarray]:
     """The page's answer for what is drawn (None: no digit found), once it is on show, and
     the grey pixels the page sent for it (height, width)."""
-    page.wait_for_selector("body[data-reading=false]", timeout=15_000)
+    page.wait_for_selector("body[data-reading=false]", state="attached", timeout=30_000)
     digit, sent = page.evaluate(
         "() => { const r = window.digitnet.state.result;"
         " return [r ? r.digit : null, window.digitnet.pad.pixels()]; }"
