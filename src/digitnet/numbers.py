@@ -8,7 +8,8 @@ touching digits is also cut (:mod:`digitnet.preprocess.cuts`: paths that cross t
 every segment between two cuts is read, and the reading kept is the one with the highest sum
 of log-probabilities less priors (see the constants): a cost per cut and per stroke it
 crosses, a piece too wide for one digit or too narrow for ``k``, a segment much shorter than
-its piece.
+its piece; and every piece or segment read as one digit gains the log of the learnt
+probability that it is one whole digit (:mod:`digitnet.one_digit`).
 """
 
 from __future__ import annotations
