@@ -8,7 +8,8 @@ touching digits is also cut (:mod:`digitnet.preprocess.cuts`: paths that cross t
 every segment between two cuts is read, and the reading kept is the one with the highest sum
 of log-probabilities less priors (see the constants): a cost per cut and per stroke it
 crosses, a piece too wide for one digit or too narrow for ``k``, a segment much shorter than
-its piece.
+its piece; and every piece or segment read as one digit gains the log of the learnt
+probability that it is one whole digit (:mod:`digitnet.one_digit`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from digitnet.one_digit import one_digit_probability
 from digitnet.prediction import Prediction, percent, predict_prepared
 from digitnet.preprocess import (
     FloatImage,
@@ -71,6 +73,13 @@ SHORT = 0.65
 SHORT_PENALTY = 3.0
 #: The log-probability given to a piece that is no digit's shape (refused by the rules).
 REFUSED_SCORE = -8.0
+#: Every piece or segment read as one digit also gains ONE_DIGIT_WEIGHT times the log of the
+#: probability that it is one whole digit (:mod:`digitnet.one_digit`, learnt from touching
+#: MNIST training digits): two narrow touching digits that the network reads confidently as
+#: one lose, and so do the halves of one wide digit. 0 turns it off.
+ONE_DIGIT_WEIGHT = 0.5
+#: That probability is taken as at least this (no single piece decides alone).
+ONE_DIGIT_FLOOR = 1e-4
 
 Box = tuple[int, int, int, int]
 
@@ -163,6 +172,7 @@ class Reader:
         self.inputs: dict[Key, tuple[Piece, Prepared]] = {}
         self.lattices: dict[Key, Lattice] = {}
         self.predictions: dict[Key, Prediction] = {}
+        self.whole: dict[Key, float] = {}
 
     def prepare(self, piece: Piece, bounds: tuple[int, int] = (0, 0)) -> Key:
         """Prepare ``piece`` (or the segment between ``bounds`` of a lattice) as one digit,
@@ -185,10 +195,23 @@ class Reader:
         return key
 
     def read(self) -> None:
-        """Read every piece and segment prepared, in one batched forward pass."""
+        """Read every piece and segment prepared, in one batched forward pass, and how likely
+        each is one whole digit (:func:`~digitnet.one_digit.one_digit_probability`)."""
         keys = list(self.inputs)
         answers = predict_prepared(self.net, [self.inputs[k][1] for k in keys])
         self.predictions = dict(zip(keys, answers, strict=True))
+        if ONE_DIGIT_WEIGHT and keys:
+            pixels = np.stack([self.inputs[k][1].pixels.reshape(-1) for k in keys])
+            sizes = np.array([self.sizes(self.inputs[k][0]) for k in keys], np.float32)
+            whole = one_digit_probability(pixels.astype(np.float32), sizes)
+            self.whole = dict(zip(keys, whole.tolist(), strict=True))
+
+    def sizes(self, piece: Piece) -> tuple[float, float, float]:
+        """A piece's width and height over its line's height, its width over the typical
+        digit's (the sizes :mod:`digitnet.one_digit` needs besides the 28x28)."""
+        top, left, bottom, right = piece.box
+        line = max(piece.height, 1)
+        return (right - left) / line, (bottom - top) / line, (right - left) / self.width
 
     def as_one(self, key: Key) -> Choice:
         """A piece read as one digit, scored by its log-probability less the penalties."""
@@ -200,6 +223,8 @@ class Reader:
             width = piece.box[3] - piece.box[1]
             score = math.log(max(prediction.probability, 1e-6))
             score -= WIDE_PENALTY * max(0.0, width / self.width - WIDE)
+            if ONE_DIGIT_WEIGHT and key in self.whole:
+                score += ONE_DIGIT_WEIGHT * math.log(max(self.whole[key], ONE_DIGIT_FLOOR))
         return Choice([piece], [prepared], [prediction], score)
 
     def best(self, key: Key) -> Choice:
