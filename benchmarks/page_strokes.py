@@ -25,13 +25,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
-import socket
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +35,10 @@ import numpy as np
 from digitnet import load_pretrained
 from digitnet.prediction import predict_image
 from digitnet.synthetic import KINDS, PenDrawing, pen_drawing
+from digitnet.web.local import CHROMIUM, CHROMIUM_FLAGS, serve_in_thread
 
 #: real_digits.py's seed for the ``pen`` kind (1000 + 101 x its place in KINDS).
 SEED = 1000 + 101 * KINDS.index("pen")
-CHROMIUM = os.environ.get("DIGITNET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 def drawings(n: int, seed: int = SEED) -> tuple[list[PenDrawing], np.ndarray]:
@@ -58,34 +46,6 @@ def drawings(n: int, seed: int = SEED) -> tuple[list[PenDrawing], np.ndarray]:
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % 10).astype(np.int64)
     return [pen_drawing(int(d), rng) for d in labels], labels
-
-
-@contextmanager
-def served(models_dir: Path) -> Iterator[str]:
-    """The page's server (uvicorn, in a thread) on a free local port: its base URL."""
-    import uvicorn
-
-    from digitnet.web.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(models_dir=models_dir), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the page's server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def replay(page: Any, drawing: PenDrawing) -> None:
@@ -148,7 +108,7 @@ def main() -> None:
     rows = []
     with (
         tempfile.TemporaryDirectory() as models,
-        served(Path(models)) as url,
+        serve_in_thread(Path(models)) as url,
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("DIGITNET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from digitnet.web.local import CHROMIUM, CHROMIUM_FLAGS, serve_in_thread
+
+# The page on a local port in a thread, and how Chromium is started: shared with benchmarks.
+running_server = serve_in_thread
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,32 +39,3 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "args": CHROMIUM_FLAGS,
         "headless": True,
     }
-
-
-@contextmanager
-def running_server(models_dir: Path) -> Iterator[str]:
-    """``digitnet serve``'s app on a real uvicorn server, on a free port of 127.0.0.1, in a
-    thread; yields its base URL and stops it afterwards."""
-    import uvicorn
-
-    from digitnet.web.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(models_dir=models_dir), host="127.0.0.1", port=port, log_level="warning"
-    )
-    config.timeout_graceful_shutdown = 2
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)

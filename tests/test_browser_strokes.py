@@ -4,33 +4,19 @@ pixels it sent: one reading path."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 from playwright.sync_api import Page
 
 from digitnet import load_pretrained
 from digitnet.prediction import predict_image
+from test_speed_paths import load_benchmark
 from test_web_browser import app_page, server, watcher  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
-BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "page_strokes.py"
-
-
-def load_benchmark() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("page_strokes", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_replayed_strokes_are_read_as_predict_reads_their_pixels(app_page: Page) -> None:  # noqa: F811
-    bench = load_benchmark()
+    bench = load_benchmark("page_strokes")
     pictures, labels = bench.drawings(6)
     assert sum(len(d.strokes) > 1 for d in pictures) >= 1  # some take several strokes
     net = load_pretrained("video")

@@ -19,11 +19,12 @@ from digitnet.network import Network
 from digitnet.parameters import FlatParameters
 from digitnet.recipe import Recipe
 
-BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "time_to_accuracy.py"
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
-def load_benchmark() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("time_to_accuracy", BENCHMARK)
+def load_benchmark(name: str = "time_to_accuracy") -> ModuleType:
+    """``benchmarks/NAME.py`` as a module (the benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

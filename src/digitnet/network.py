@@ -382,11 +382,9 @@ class Network:
 
 
 def load_network(path_or_name: str | Path) -> Network:
-    """Load a network from a model file, or a shipped one by name (``video``, ``wide``).
-
-    Checks the format and its version, layer sizes, activations, tensor shapes, dtypes and
-    that every number is finite; a problem raises :class:`ModelFileError` in one sentence.
-    """
+    """Load a network from a model file, or a shipped one by name (``video``, ``wide``): the
+    format and its version, layer sizes, activations, tensor shapes, dtypes and that every
+    number is finite are checked; a problem raises :class:`ModelFileError` in one sentence."""
     return Network.load(path_or_name)
 
 
