@@ -29,8 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digitnet.augment import Augmentation, Distortion, distort, sample_distortion
-from digitnet.distorter import Distorter, DistorterGone
-from digitnet.distorter import wanted as use_distorter
+from digitnet.distorter import Distorter, DistorterGone, enabled
 
 #: Images prepared at a time (rounded to whole mini-batches): big enough that NumPy's work
 #: outweighs Python's, small enough to stay in the CPU's cache.
@@ -171,12 +170,12 @@ class BatchMaker:
                             return
                         self._changed.wait()
                         task = self._claim()
-                distorter = self.distorter
-                if distorter is not None and not self._do_elsewhere(task, distorter):
-                    distorter.close()
+                if self.distorter is not None:
+                    if self._do_elsewhere(task, self.distorter):
+                        continue
+                    self.distorter.close()  # it could not: go on without it
                     self.distorter = None
-                if self.distorter is None:
-                    self._do(task)
+                self._do(task)
         finally:
             if self.distorter is not None:
                 self.distorter.close()
@@ -184,7 +183,7 @@ class BatchMaker:
     def _start_distorter(self) -> Distorter | None:
         """A process for the distortions (see :mod:`digitnet.distorter`), if there are any
         and one can start; the training thread starts on the first chunks meanwhile."""
-        if self.aug is None or not use_distorter():
+        if self.aug is None or not enabled():
             return None
         try:
             return Distorter(self.images, self.chunk_size)
@@ -197,8 +196,7 @@ class BatchMaker:
         try:
             epoch, number = divmod(task, self.chunks)
             rows, distortion = self._inputs(epoch, number)
-            if distortion is None:  # nothing to distort: nothing to send
-                return False
+            assert distortion is not None  # a distorter starts only when there are distortions
             images = distorter.distort(rows, distortion, self.batch_size)
         except DistorterGone:
             return False

@@ -50,7 +50,7 @@ class DistorterGone(RuntimeError):
     """The distorting process cannot do the work (it never started, died or misbehaved)."""
 
 
-def wanted() -> bool:
+def enabled() -> bool:
     """Whether a process may be used here: a POSIX system, and not turned off."""
     return os.name == "posix" and os.environ.get(SWITCH, "1") != "0"
 
