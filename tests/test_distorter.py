@@ -23,7 +23,7 @@ IMAGES = np.random.default_rng(2).random((6000, 784), dtype=np.float32)
 def here(rows: np.ndarray, d: Distortion, batch_size: int) -> np.ndarray:
     """What this process makes of the same request: each mini-batch's field spread alone."""
     parts = [d.part(slice(s, s + batch_size)).spread() for s in range(0, len(rows), batch_size)]
-    return distort(IMAGES[rows], Distortion.join(parts))
+    return distort(IMAGES[rows], Distortion.join(parts))  # written out: what spread(k) must do
 
 
 @pytest.mark.parametrize(("augment", "batch_size"), [("small", 32), ("full", 7), ("stretch", 10)])

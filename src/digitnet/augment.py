@@ -199,12 +199,18 @@ class Distortion:
             stretch=optional("stretch"),
         )  # fmt: skip
 
-    def spread(self) -> Distortion:
+    def spread(self, batch_size: int = 0) -> Distortion:
         """This distortion with an elastic field kept as control points spread over the
-        pixels. Spread a batch's as one (NumPy's stacked products may round differently for
-        another number of images), so that the pixels are the same bit for bit."""
+        pixels, each ``batch_size`` images (0: all) on their own. Spread a batch's as one
+        (NumPy's stacked products may round differently for another number of images), so
+        that the pixels are the same bit for bit as when that batch was drawn alone."""
         if self.control is None:
             return self
+        if 0 < batch_size < len(self.angle):
+            n = len(self.angle)
+            return Distortion.join(
+                [self.part(slice(k, k + batch_size)).spread() for k in range(0, n, batch_size)]
+            )
         return dataclasses.replace(self, displacement=_spread(self.control), control=None)
 
     def part(self, images: slice) -> Distortion:

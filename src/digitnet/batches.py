@@ -256,9 +256,5 @@ class BatchMaker:
         images = self.images[rows]
         if distortion is not None:
             # Each mini-batch's elastic field is spread on its own, as the plain loop did.
-            parts = [
-                distortion.part(slice(start, start + self.batch_size)).spread()
-                for start in range(0, len(rows), self.batch_size)
-            ]
-            images = distort(images, Distortion.join(parts))
+            images = distort(images, distortion.spread(self.batch_size))
         return Chunk(images, rows)

@@ -218,11 +218,7 @@ def _serve(image_fd: int, result_fd: int, requests_fd: int, answers_fd: int, n: 
             }
             whole = Distortion(angle, scale, shift_x, shift_y, stroke, **optional)  # type: ignore[arg-type]
             try:
-                parts = [
-                    whole.part(slice(start, start + batch_size)).spread()
-                    for start in range(0, count, batch_size)
-                ]
-                out = distort(images[rows], Distortion.join(parts))
+                out = distort(images[rows], whole.spread(batch_size))
                 result[: out.size] = out.reshape(-1)
                 done = count
             except Exception:  # the parent redoes it and sees the error itself
