@@ -159,6 +159,12 @@ def main(argv: list[str] | None = None) -> None:
     if "USPS" in kinds and not args.usps_file.exists():
         print(f"USPS left out: {args.usps_file} not found")
         kinds = [k for k in kinds if k != "USPS"]
+    if "handwriting fonts" in kinds:
+        try:
+            sy.handwriting_font_files()
+        except FileNotFoundError as missing:
+            print(f"handwriting fonts left out: {missing}")
+            kinds = [k for k in kinds if k != "handwriting fonts"]
     rows = evaluate(models, kinds, args.n, args.usps, args.usps_file, args.mnist)
     print(markdown(rows, models))
     if args.json is not None:

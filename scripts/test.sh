@@ -9,6 +9,17 @@ need_apt=()
 # Fashion-MNIST in IDX files, to test that any MNIST-format dataset loads.
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 \
   || need_apt+=(dataset-fashion-mnist)
+# Handwriting fonts, for the synthetic "handwriting fonts" digits (the list lives in the code).
+mapfile -t font_packages < <(python3 -c '
+import ast
+tree = ast.parse(open("src/digitnet/synthetic/fonts.py").read())
+for node in tree.body:
+    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "HANDWRITING_PACKAGES":
+        print("\n".join(ast.literal_eval(node.value)))
+')
+for package in "${font_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q

@@ -97,6 +97,9 @@ def test_ctrl_c_saves_the_run_and_says_how_to_continue(reference: Path, tmp_path
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A shell's background job starts with Ctrl+C ignored, and its children inherit that:
+        # give the run Ctrl+C back, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdout is not None
     for line in proc.stdout:  # Ctrl+C once the first epoch is done, in the second

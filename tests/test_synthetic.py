@@ -43,6 +43,32 @@ def test_each_kind_is_deterministic_per_seed_and_readable(kind: str) -> None:
         assert p.pixels.shape == (28, 28) and p.pixels.dtype == np.float32
 
 
+def test_handwriting_fonts_draw_every_digit_in_every_font_both_ways() -> None:
+    """Each of the 24 handwriting fonts has all ten digits (no missing-glyph box: each digit
+    looks unlike the others), and the kind draws dark on light and light on dark."""
+    files = sy.handwriting_font_files()
+    assert len(files) == len(set(files)) == 24
+    for path in files:
+        glyphs = [np.asarray(sy.fonts.draw_glyph(d, sy.font_at(path))) > 127 for d in range(10)]
+        assert all(g.any() for g in glyphs), path
+        for a in range(10):
+            for b in range(a + 1, 10):
+                assert (glyphs[a] != glyphs[b]).mean() > 0.002, (path, a, b)
+    images, _ = sy.make_set("handwriting fonts", 40, seed=1)
+    light = [np.asarray(image).mean() > 127 for image in images]
+    assert 0.2 < np.mean(light) < 0.8
+
+
+def test_typeset_fonts_leave_the_handwriting_fonts_out() -> None:
+    assert not set(sy.font_files()) & set(sy.handwriting_font_files())
+
+
+def test_missing_handwriting_fonts_name_the_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sy.fonts, "FONTS_DIR", "/nowhere")
+    with pytest.raises(FileNotFoundError, match="apt-get install fonts-bwht"):
+        sy.make_set("handwriting fonts", 3)
+
+
 def test_unknown_kind() -> None:
     with pytest.raises(ValueError, match="kind must be one of"):
         sy.make_set("handwriting", 3)

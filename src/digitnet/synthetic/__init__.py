@@ -12,7 +12,11 @@ The kinds that measure (:data:`KINDS`, hard, like people's digits and scans):
   digits scanned at 8x8 (17 grey levels, like NIST's), 16x16 grey (like USPS's) and 16x16
   black-and-white stretched to fill the box (like Semeion's), enlarged and blurred;
 * ``fonts`` (:func:`~digitnet.synthetic.fonts.hard_font_digit`): typeset digits, slanted,
-  rotated, thickened or thinned, in both polarities.
+  rotated, thickened or thinned, in both polarities;
+* ``handwriting fonts`` (:func:`~digitnet.synthetic.fonts.handwriting_digit`): digits in 24
+  handwriting fonts from Debian's packages (installed apart: the kind raises
+  ``FileNotFoundError`` naming them when they are missing), rotated, some thickened, in both
+  polarities.
 
 And the easy kinds of the first benchmark (:data:`EASY_KINDS`; tests use them as clean
 digits): ``strokes`` (one template per digit, a little jitter), ``upright fonts`` and
@@ -32,10 +36,14 @@ from PIL import Image
 from digitnet.synthetic.fonts import (
     FONT_GLOBS,
     GLYPH_POINTS,
+    HANDWRITING_FONTS,
+    HANDWRITING_PACKAGES,
     SKIP_FONTS,
     font_at,
     font_digit,
     font_files,
+    handwriting_digit,
+    handwriting_font_files,
     hard_font_digit,
     load_font,
 )
@@ -73,7 +81,7 @@ def pen_photo(digit: int, rng: np.random.Generator) -> Image.Image:
 
 
 #: The hard kinds, like people's digits and scans: what the benchmark measures.
-KINDS = ("pen", "photos", "scan8", "scan16", "binary16", "fonts")
+KINDS = ("pen", "photos", "scan8", "scan16", "binary16", "fonts", "handwriting fonts")
 #: The first benchmark's easy kinds.
 EASY_KINDS = ("strokes", "upright fonts", "easy photos")
 
@@ -84,6 +92,7 @@ GENERATORS: dict[str, Callable[[int, np.random.Generator], Image.Image]] = {
     "scan16": partial(scan_digit, kind="scan16"),
     "binary16": partial(scan_digit, kind="binary16"),
     "fonts": hard_font_digit,
+    "handwriting fonts": handwriting_digit,
     "strokes": stroke_digit,
     "upright fonts": font_digit,
     "easy photos": photo_digit,
@@ -111,6 +120,8 @@ __all__ = [
     "CANVAS",
     "EASY_KINDS",
     "FONT_GLOBS",
+    "HANDWRITING_FONTS",
+    "HANDWRITING_PACKAGES",
     "GENERATORS",
     "GLYPH_POINTS",
     "KINDS",
@@ -126,6 +137,8 @@ __all__ = [
     "font_at",
     "font_digit",
     "font_files",
+    "handwriting_digit",
+    "handwriting_font_files",
     "hand",
     "hard_font_digit",
     "jitter_strokes",
