@@ -20,11 +20,9 @@ FONT_GLOBS = (
 # Fonts whose digits look nothing like handwriting (symbol and maths fonts).
 SKIP_FONTS = ("Math", "Symbol", "Emoji")
 #: Handwriting fonts, one style of each, as Debian installs them (``apt-get install`` the
-#: packages of :data:`HANDWRITING_PACKAGES`), relative to /usr/share/fonts. Left out of these
-#: packages: an outline font (femkeklaver: hollow strokes are nobody's handwriting) and a
-#: 16th-century secretary hand (Joscelyn: flourished 2, 3 and 7). No font of these packages
-#: is in :func:`font_files`: the typeset ``fonts`` kind draws what it drew before they were
-#: installed.
+#: packages of :data:`HANDWRITING_PACKAGES`), relative to /usr/share/fonts. No font of their
+#: folders (nor of :data:`NOT_HANDWRITING`'s) is in :func:`font_files`: the typeset ``fonts``
+#: kind draws what it drew before they were installed.
 HANDWRITING_FONTS = (
     "opentype/bwht/BecauseWeBuild-Regular.otf",
     "opentype/bwht/BecauseWeConnect-Regular.otf",
@@ -58,6 +56,9 @@ HANDWRITING_PACKAGES = (
     "fonts-klee", "fonts-kristi", "fonts-leckerli-one", "fonts-rufscript", "fonts-sjfonts",
     "fonts-yusei-magic",
 )  # fmt: skip
+#: Debian's other handwriting-like fonts, left out: an outline font (hollow strokes are
+#: nobody's handwriting) and a 16th-century secretary hand (flourished 2, 3 and 7).
+NOT_HANDWRITING = ("truetype/femkeklaver/femkeklaver.ttf", "opentype/joscelyn/Joscelyn-Regular.otf")
 FONTS_DIR = "/usr/share/fonts"
 # Glyphs are drawn at this many points, then scaled to the size wanted.
 GLYPH_POINTS = 200
@@ -69,8 +70,9 @@ def font_files() -> tuple[str, ...]:
     found: set[str] = set()
     for pattern in FONT_GLOBS:
         found.update(glob.glob(pattern))
-    handwriting = {str(Path(FONTS_DIR, name).parent) for name in HANDWRITING_FONTS}
-    handwriting.add(f"{FONTS_DIR}/truetype/femkeklaver")
+    handwriting = {
+        str(Path(FONTS_DIR, name).parent) for name in HANDWRITING_FONTS + NOT_HANDWRITING
+    }
     found = {f for f in found if str(Path(f).parent) not in handwriting}
     return tuple(sorted(f for f in found if not any(s in f for s in SKIP_FONTS)))
 
