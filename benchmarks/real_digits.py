@@ -15,8 +15,10 @@ in many writers' hands and styles on a 280x280 canvas, ``photos`` of such digits
 paper, ``scan8``/``scan16``/``binary16`` low-resolution scans enlarged and blurred, ``fonts``
 slanted, rotated, thickened or thinned type in both polarities; and ``USPS``, the 7,291 real
 U.S. Postal Service training digits of ``../shared/usps`` (or ``--usps-file``), each drawn as a
-user's scan would be (dark ink on light paper, enlarged 4 to 12 times, a margin around it).
-USPS is for measuring only: no shipped network is trained on it. ``MNIST test`` is MNIST's
+user's scan would be (dark ink on light paper, enlarged 4 to 12 times, a margin around it);
+``8x8 scans, real (UCI)``, the 1,797 real 8x8 scans of NIST forms that scikit-learn ships
+(``load_digits``, UCI's optdigits test set), enlarged like ``scan8``. USPS and optdigits are
+for measuring only: no shipped network is trained on them. ``MNIST test`` is MNIST's
 test set through the same path (``raw``: the 28x28 images fed as they are).
 """
 
@@ -44,6 +46,10 @@ from digitnet.slant import inputs_for
 SEEDS = {kind: 1000 + 101 * i for i, kind in enumerate(sy.KINDS)}
 USPS_FILE = Path(__file__).resolve().parents[2] / "shared" / "usps" / "zip.train.gz"
 USPS_SEED = 16
+#: Real 8x8 scans: every one of scikit-learn's copy of UCI's optdigits test set, enlarged like
+#: the synthetic ``scan8`` kind (:func:`digitnet.synthetic.enlarge`).
+OPTDIGITS = "8x8 scans, real (UCI)"
+OPTDIGITS_SEED = 8
 
 
 def read_usps(path: Path, n: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -78,8 +84,21 @@ def as_file(picture: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def read_optdigits() -> tuple[np.ndarray, np.ndarray]:
+    """UCI's real 8x8 digit scans (optdigits' 1,797 test digits, bundled with scikit-learn as
+    ``load_digits``): float ``(n, 8, 8)`` in 0..1, ink bright, and the labels."""
+    from sklearn.datasets import load_digits  # the test extra; the row is left out without it
+
+    data = load_digits()
+    return (data.images / 16.0).astype(np.float32), data.target.astype(np.int64)
+
+
 def pictures(kind: str, n: int, usps: int, usps_file: Path) -> tuple[list[Any], np.ndarray]:
     """The pictures of one kind (as image-file bytes) and their labels."""
+    if kind == OPTDIGITS:
+        scans, labels = read_optdigits()
+        rng = np.random.default_rng(OPTDIGITS_SEED)
+        return [as_file(sy.enlarge(scan, rng)) for scan in scans], labels
     if kind == "USPS":
         ink, labels = read_usps(usps_file, usps)
         rng = np.random.default_rng(USPS_SEED)
@@ -155,7 +174,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     models = args.model or list(PRETRAINED)
-    kinds = args.kinds or [*sy.KINDS, "USPS", "MNIST test"]
+    kinds = args.kinds or [*sy.KINDS, OPTDIGITS, "USPS", "MNIST test"]
+    if OPTDIGITS in kinds:
+        try:
+            import sklearn  # noqa: F401
+        except ImportError:
+            print(f"{OPTDIGITS} left out: scikit-learn is not installed (pip install -e .[test])")
+            kinds = [k for k in kinds if k != OPTDIGITS]
     if "USPS" in kinds and not args.usps_file.exists():
         print(f"USPS left out: {args.usps_file} not found")
         kinds = [k for k in kinds if k != "USPS"]

@@ -34,6 +34,7 @@ EVERY_FIELD: dict[str, object] = {
     "validation_size": 500,
     "limit": 1000,
     "augment": "light",
+    "flagged_ones": 0.5,
     "preprocessing": "none",
     "teacher": "video",
     "distill_weight": 0.5,

@@ -151,3 +151,14 @@ def test_real_digits_benchmark_in_a_tiny_mode(
     assert [r["kind"] for r in rows] == ["pen", "scan8", "USPS", "MNIST test"]
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["model"] == "video" for r in rows)
     assert rows[2]["accuracy"] == 1.0  # four clear 1s
+
+
+def test_real_digits_benchmark_reads_the_real_8x8_scans(real_digits: ModuleType) -> None:
+    pytest.importorskip("sklearn")
+    scans, labels = real_digits.read_optdigits()
+    assert scans.shape == (1797, 8, 8) and scans.max() == 1.0 and set(labels) == set(range(10))
+    files, same = real_digits.pictures(real_digits.OPTDIGITS, 0, 0, Path("unused"))
+    assert len(files) == 1797 and np.array_equal(same, labels)
+    # Through the whole reading path, the shipped wide reads most of them (93.8%).
+    [row] = real_digits.evaluate(["wide"], [real_digits.OPTDIGITS], 0, 0, Path("unused"), 0)
+    assert row["n"] == 1797 and row["accuracy"] > 0.85

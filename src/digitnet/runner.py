@@ -18,6 +18,7 @@ from digitnet.knobs import Knobs
 from digitnet.network import Network
 from digitnet.recipe import Recipe
 from digitnet.slant import preprocessing_record
+from digitnet.styles import flag_ones
 from digitnet.training import EpochCallback, EpochMetrics, ProgressCallback, StateCallback, train
 from digitnet.upright import upright_pixels
 
@@ -49,9 +50,18 @@ class Trained:
 
 def split_data(recipe: Recipe, mnist: MNIST) -> Split:
     """The last ``validation_size`` training images validate; of the others the first
-    ``limit`` (0: all) are trained on; the test set is MNIST's test set. With the recipe's
-    ``preprocessing = "deslant"`` every image is deslanted (:mod:`digitnet.slant`)."""
+    ``limit`` (0: all) are trained on, with the recipe's share ``flagged_ones`` of their 1s
+    given a flag (:mod:`digitnet.styles`); the test set is MNIST's test set. With the
+    recipe's ``preprocessing = "deslant"`` every image is deslanted (:mod:`digitnet.slant`),
+    after the flags are drawn."""
     train, test = mnist.train, mnist.test
+    if recipe.flagged_ones:  # only the images trained on: validation and test stay MNIST's
+        trained = len(train) - min(recipe.validation_size, len(train))
+        images = train.images.copy()
+        images[:trained] = flag_ones(
+            images[:trained], train.labels[:trained], recipe.flagged_ones, recipe.seed
+        )
+        train = Dataset(images, train.labels)
     if recipe.preprocessing == "deslant":  # each digit on its own: deslanted whole, then cut
         train, test = upright_set(train), upright_set(test)
     train_set, validation = split_validation(train, recipe.validation_size)

@@ -45,6 +45,7 @@ LEFT_OUT = {
     "distill_weight": "it only matters with a teacher",
     "temperature": "it only matters with a teacher",
     "preprocessing": "deslanting is for 28x28 digits read through digitnet's own reading path",
+    "flagged_ones": "flags are drawn on MNIST's 1s; the classes of other data are not digits",
 }
 
 #: Defaults that differ from the recipe's, and why (see docs/sklearn.md).
