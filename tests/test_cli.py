@@ -90,6 +90,9 @@ def test_info_counts_parameters_per_layer(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert "784-16-16-10, 13,002 parameters" in out
     assert "12,544 weights (784x16) + 16 biases = 12,560" in out
+    assert "training images: small distortions, deslanted\n" in out
+    code, out, _ = run(capsys, "info", "wide")
+    assert "training images: full distortions, deslanted, 30% of the 1s given a flag" in out
     code, out, _ = run(capsys, "info", "wide", "--json")
     assert json.loads(out)["sizes"][0] == 784
 

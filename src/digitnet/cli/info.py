@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
             if key in t
         ]
         print(f"  trained {data['epochs_trained']} epochs: {', '.join(recipe) or 'recipe unknown'}")
+        images = training_images(t)
+        if images:
+            print(f"  training images: {', '.join(images)}")
     if data["test_accuracy"] is not None:
         print(f"  test accuracy {data['test_accuracy']:.2%}")
     made = [
@@ -62,3 +65,18 @@ def run(args: argparse.Namespace) -> int:
     if made:
         print(f"  saved by {', '.join(made)}")
     return 0
+
+
+def training_images(recipe: dict[str, Any]) -> list[str]:
+    """What the recipe did to the training images, in words (nothing for MNIST as it is)."""
+    said = []
+    augment = recipe.get("augment", "none")
+    if augment != "none":
+        said.append(f"{augment} distortions" if isinstance(augment, str) else "own distortions")
+    if recipe.get("preprocessing") == "deslant":
+        said.append("deslanted")
+    if recipe.get("flagged_ones"):
+        said.append(f"{recipe['flagged_ones']:.0%} of the 1s given a flag")
+    if recipe.get("teacher"):
+        said.append(f"taught by {recipe['teacher']}")
+    return said
