@@ -15,12 +15,14 @@ its own, seeded by the recipe's seed, chooses and draws, so a recipe still gives
 weights every time.
 
 Measured with the ``wide`` recipe over 20 epochs (``python benchmarks/real_digits.py``'s real
-8x8 scans, 1,000 of its pen drawings, MNIST's test digits): flags on 30% of the 1s read the
-real scans 94.4% -> 96.3% (the 1s 74% -> 92%) at MNIST 99.31% -> 99.26%. Also drawing a base
-under some 1s made narrow 2s read as 1s (the real scans' 2s 98% -> 87%), and crossing the 7s
-cost MNIST's test digits 0.1-0.2 points with no gain on people's 7s: neither is drawn. The
-16+16 neurons of ``video`` read people's digits worse with flags (real scans 86.8% -> 84.6%,
-pen drawings 91.7% -> 90.2%), so its recipe has none.
+8x8 scans, MNIST's test digits, 1,000 pen drawings of :mod:`digitnet.synthetic` with seed
+4242): flags on 30% of the 1s read the real scans 94.4% -> 96.3% (the 1s 74% -> 92%) at MNIST
+99.31% -> 99.26%. Also drawing a base under some 1s made narrow 2s read as 1s (the real scans'
+2s 98% -> 87%), and crossing the 7s cost MNIST's test digits 0.1-0.2 points with no gain on
+people's 7s: neither is drawn. The 16+16 neurons of ``video`` do not gain: with 30% of the 1s
+flagged its recipe read the real scans 87.2% and 86.3% (seeds 0 and 1; without flags 86.8%
+and 86.1%), the pen drawings 92.0% and 91.9% (without 91.7% and 92.4%) and MNIST worse, and
+with 50% flagged 84.6% and 90.2%; so its recipe has none (README, "Flagged 1s").
 """
 
 from __future__ import annotations
