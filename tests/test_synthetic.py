@@ -159,6 +159,7 @@ def test_real_digits_benchmark_reads_the_real_8x8_scans(real_digits: ModuleType)
     assert scans.shape == (1797, 8, 8) and scans.max() == 1.0 and set(labels) == set(range(10))
     files, same = real_digits.pictures(real_digits.OPTDIGITS, 0, 0, Path("unused"))
     assert len(files) == 1797 and np.array_equal(same, labels)
-    # Through the whole reading path, the shipped wide reads most of them (93.8%).
+    # Through the whole reading path the shipped wide reads 95.5% of them; the wide shipped
+    # before it learnt flagged 1s (digitnet.styles) read 93.8%.
     [row] = real_digits.evaluate(["wide"], [real_digits.OPTDIGITS], 0, 0, Path("unused"), 0)
-    assert row["n"] == 1797 and row["accuracy"] > 0.85
+    assert row["n"] == 1797 and row["accuracy"] > 0.945
