@@ -163,6 +163,23 @@ def markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
     return "\n".join(lines)
 
 
+def missing(kind: str, usps_file: Path) -> str | None:
+    """Why ``kind`` cannot be measured on this machine, or None when it can."""
+    if kind == OPTDIGITS:
+        try:
+            import sklearn  # noqa: F401
+        except ImportError:
+            return "scikit-learn is not installed (pip install -e .[test])"
+    if kind == "USPS" and not usps_file.exists():
+        return f"{usps_file} not found"
+    if kind == "handwriting fonts":
+        try:
+            sy.handwriting_font_files()
+        except FileNotFoundError as error:
+            return str(error)
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", action="append", help="a model file or video/wide (repeat)")
@@ -174,22 +191,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     models = args.model or list(PRETRAINED)
-    kinds = args.kinds or [*sy.KINDS, OPTDIGITS, "USPS", "MNIST test"]
-    if OPTDIGITS in kinds:
-        try:
-            import sklearn  # noqa: F401
-        except ImportError:
-            print(f"{OPTDIGITS} left out: scikit-learn is not installed (pip install -e .[test])")
-            kinds = [k for k in kinds if k != OPTDIGITS]
-    if "USPS" in kinds and not args.usps_file.exists():
-        print(f"USPS left out: {args.usps_file} not found")
-        kinds = [k for k in kinds if k != "USPS"]
-    if "handwriting fonts" in kinds:
-        try:
-            sy.handwriting_font_files()
-        except FileNotFoundError as missing:
-            print(f"handwriting fonts left out: {missing}")
-            kinds = [k for k in kinds if k != "handwriting fonts"]
+    kinds = []
+    for kind in args.kinds or [*sy.KINDS, OPTDIGITS, "USPS", "MNIST test"]:
+        reason = missing(kind, args.usps_file)
+        if reason:
+            print(f"{kind} left out: {reason}")
+        else:
+            kinds.append(kind)
     rows = evaluate(models, kinds, args.n, args.usps, args.usps_file, args.mnist)
     print(markdown(rows, models))
     if args.json is not None:

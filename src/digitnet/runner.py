@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from digitnet.checkpoint import TrainingState
 from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
@@ -57,11 +59,10 @@ def split_data(recipe: Recipe, mnist: MNIST) -> Split:
     train, test = mnist.train, mnist.test
     if recipe.flagged_ones:  # only the images trained on: validation and test stay MNIST's
         trained = len(train) - min(recipe.validation_size, len(train))
-        images = train.images.copy()
-        images[:trained] = flag_ones(
-            images[:trained], train.labels[:trained], recipe.flagged_ones, recipe.seed
+        flagged = flag_ones(
+            train.images[:trained], train.labels[:trained], recipe.flagged_ones, recipe.seed
         )
-        train = Dataset(images, train.labels)
+        train = Dataset(np.concatenate([flagged, train.images[trained:]]), train.labels)
     if recipe.preprocessing == "deslant":  # each digit on its own: deslanted whole, then cut
         train, test = upright_set(train), upright_set(test)
     train_set, validation = split_validation(train, recipe.validation_size)
