@@ -15,7 +15,7 @@ probability that it is one whole digit (:mod:`digitnet.one_digit`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -303,7 +303,7 @@ def read_number(image: ImageInput, net: Network) -> NumberReading:
     # The single digit's rules for blank pictures and noise hold for numbers too (all but
     # the count of blobs: a number has many).
     refusal = check_ink(
-        type(cleaned)(cleaned.image, cleaned.levels, cleaned.parts, 0, cleaned.ink_pixels),
+        replace(cleaned, stray=0),
         find_digit_box(cleaned.image),
         found.ink.noise,
     )

@@ -121,7 +121,7 @@ from digitnet.preprocess.pipeline import (
 from digitnet.preprocess.rules import (
     MAX_COVERAGE,
     MAX_LENGTH,
-    MAX_PARTS,
+    MAX_STRAY,
     MAX_STROKE_WIDTH,
     MIN_BOX_SIDE,
     MIN_CONTRAST,
@@ -215,7 +215,7 @@ __all__ = [
     # rules
     "MAX_COVERAGE",
     "MAX_LENGTH",
-    "MAX_PARTS",
+    "MAX_STRAY",
     "MAX_STROKE_WIDTH",
     "MIN_BOX_SIDE",
     "MIN_CONTRAST",

@@ -166,19 +166,22 @@ def dilate_mask(mask: Mask, radius: int) -> Mask:
 @dataclass
 class Cleaned:
     """Result of :func:`clean_ink`: the cleaned ``image`` (h, w), the ``levels`` measured, the
-    number of ink blobs kept (``parts``) and of significant blobs seen (``blobs``)."""
+    number of ink blobs kept (``parts``), of significant blobs seen (``blobs``) and of those
+    not kept (``stray``: marks away from the digit)."""
 
     image: FloatImage
     levels: InkLevels
     parts: int
     blobs: int
     ink_pixels: int
+    stray: int = 0
 
 
 def keep_digit_parts(components: Components) -> NDArray[np.bool_]:
     """Which components (bool (n,)) belong to the digit: the largest, and every one at least
     ``SPECK_FRACTION`` of its size whose box lies near the digit (within half the digit's size
-    of the boxes kept so far). Smaller or far-away blobs are specks of noise or other marks."""
+    of the boxes kept so far, looked at again while that box grows). Smaller or far-away blobs
+    are specks of noise or other marks."""
     n = len(components.sizes)
     keep = np.zeros(n, np.bool_)
     if n == 0:
@@ -187,14 +190,16 @@ def keep_digit_parts(components: Components) -> NDArray[np.bool_]:
     biggest = order[0]
     keep[biggest] = True
     top, left, bottom, right = (int(v) for v in components.boxes[biggest])
-    for i in order[1:]:
-        if components.sizes[i] < SPECK_FRACTION * components.sizes[biggest]:
-            break
-        margin = max(bottom - top, right - left) // 2 + 1
-        t, l, b, r = (int(v) for v in components.boxes[i])
-        if t < bottom + margin and b > top - margin and l < right + margin and r > left - margin:
-            keep[i] = True
-            top, left, bottom, right = min(top, t), min(left, l), max(bottom, b), max(right, r)
+    candidates = order[components.sizes[order] >= SPECK_FRACTION * components.sizes[biggest]][1:]
+    grown = True
+    while grown:  # again while the box grows: a dashed stroke is kept dash by dash
+        grown = False
+        for i in candidates[~keep[candidates]]:
+            margin = max(bottom - top, right - left) // 2 + 1
+            t, l, b, r = (int(v) for v in components.boxes[i])
+            if t < bottom + margin and b > top - margin and l < right + margin and r > left - margin:
+                keep[i] = grown = True
+                top, left, bottom, right = min(top, t), min(left, l), max(bottom, b), max(right, r)
     return keep
 
 
@@ -223,8 +228,15 @@ def clean_ink(
     kept_mask = np.concatenate([[False], kept])[components.labels]
     near = dilate_mask(kept_mask, 2)
     cleaned = np.where(near, stretched, np.float32(0.0)).astype(np.float32)
-    big = int(np.sum(components.sizes >= max(4, SPECK_FRACTION * components.sizes.max(initial=0))))
-    return Cleaned(cleaned, levels, int(kept.sum()), big, int(components.sizes[kept].sum()))
+    big = components.sizes >= max(4, SPECK_FRACTION * components.sizes.max(initial=0))
+    return Cleaned(
+        cleaned,
+        levels,
+        parts=int(kept.sum()),
+        blobs=int(big.sum()),
+        ink_pixels=int(components.sizes[kept].sum()),
+        stray=int(np.sum(big & ~kept)),
+    )
 
 
 def find_digit_box(cleaned: FloatImage) -> tuple[int, int, int, int] | None:
