@@ -75,6 +75,19 @@ def test_a_broken_stroke_is_one_digit() -> None:
     assert len(pp.find_pieces(image).pieces) == 2
 
 
+@pytest.mark.parametrize("below", [45, 100])
+def test_a_small_mark_below_a_line_starts_no_line_of_its_own(below: int) -> None:
+    # A bit of a faint digit's stroke found apart under it, too far to be stacked on the
+    # digit: near, it joins the digit; far, it is a speck. Never a line of its own.
+    image = Image.new("L", (500, 360), 255)
+    image.paste(number_image("370"), (0, 0))
+    x0 = 40 + 140 + 40  # under the 7's foot
+    ImageDraw.Draw(image).line([(x0, 175 + below), (x0 + 22, 175 + below + 8)], fill=0, width=8)
+    found = pp.find_pieces(image)
+    assert len(found.pieces) == 3
+    assert {p.line for p in found.pieces} == {0}
+
+
 def test_lines_are_read_top_to_bottom(video: Network) -> None:
     reading = read_number(number_image("17|30"), video)
     assert reading.number == "17 30"
