@@ -14,7 +14,9 @@ from digitnet.preprocess import ink, rules
 from digitnet.preprocess import pipeline as pl
 
 
-def measured(image: Image.Image, monkeypatch: pytest.MonkeyPatch) -> tuple[pp.Prepared, float, float]:
+def measured(
+    image: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pp.Prepared, float, float]:
     """The prepared picture and the stroke length and coverage the shape rule measured."""
     seen: list[tuple[float, float]] = []
     check = pl.check_shape

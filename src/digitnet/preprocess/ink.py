@@ -197,7 +197,12 @@ def keep_digit_parts(components: Components) -> NDArray[np.bool_]:
         for i in candidates[~keep[candidates]]:
             margin = max(bottom - top, right - left) // 2 + 1
             t, l, b, r = (int(v) for v in components.boxes[i])
-            if t < bottom + margin and b > top - margin and l < right + margin and r > left - margin:
+            if (
+                t < bottom + margin
+                and b > top - margin
+                and l < right + margin
+                and r > left - margin
+            ):
                 keep[i] = grown = True
                 top, left, bottom, right = min(top, t), min(left, l), max(bottom, b), max(right, r)
     return keep
