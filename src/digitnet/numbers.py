@@ -46,14 +46,17 @@ if TYPE_CHECKING:
 #: not digits touching; see :func:`typical_width`); with none, it is TYPICAL_WIDTH times the
 #: height (the median width of people's pen digits is 0.66 of their own height, and a line's
 #: height is its tallest digit's). The constants below were chosen on numbers composed with
-#: ``benchmarks/number_errors.py``'s seeds (500, 700), never on the benchmark's own.
+#: ``benchmarks/number_errors.py``'s seeds (500, 700; TRY_CUT and ONE_NARROWER also 1100, 2100),
+#: never on the benchmark's own.
 NARROW = 0.35
 SINGLE = 0.85
 TYPICAL_WIDTH = 0.6
 TYPICAL_PERCENTILE = 40.0
 #: A piece at least this many times as wide as the typical digit may be several touching
 #: digits: the segments of its cut lattice (:func:`~digitnet.preprocess.cut_lattice`) are read.
-TRY_CUT = 1.2
+#: (A 1 touching the next digit makes a piece hardly wider than one digit: at 1.2, "15" was
+#: never cut and read as an 8.)
+TRY_CUT = 0.9
 #: A piece read as one digit loses WIDE_PENALTY log-probability per typical digit's width
 #: beyond WIDE typical digits ...
 WIDE = 1.2
@@ -63,9 +66,11 @@ WIDE_PENALTY = 1.5
 CUT_COST = 0.2
 CUT_INK = 0.6
 #: ... cutting a piece into k digits costs NARROW_CUT_PENALTY per typical digit's width the
-#: piece lacks of NARROW_CUT + k - 2 of them (k digits that touch are seldom narrower) ...
+#: piece lacks of NARROW_CUT + k - 2 of them (k digits that touch are seldom narrower), less
+#: ONE_NARROWER of them for each segment read as a 1 (a 1 is narrow) ...
 NARROW_CUT = 1.3
 NARROW_CUT_PENALTY = 3.0
+ONE_NARROWER = 0.6
 #: ... and a segment less high than SHORT times its piece loses SHORT_PENALTY per piece
 #: height it lacks (touching digits are about as high as each other; a cut through one wide
 #: digit often leaves a short stub, such as the end of a 7's bar).
@@ -231,7 +236,8 @@ class Reader:
         """The best reading of a piece: as one digit, or cut into ``k`` segments of its
         lattice, each read as one digit (dynamic programming over the cuts, left to right,
         for each count of digits); each cut costs ``CUT_COST``, and cutting a piece too
-        narrow for ``k`` digits costs ``NARROW_CUT_PENALTY`` per typical digit it lacks."""
+        narrow for ``k`` digits costs ``NARROW_CUT_PENALTY`` per typical digit it lacks
+        (``ONE_NARROWER`` less of them per 1 read)."""
         whole = self.as_one(key)
         lattice = self.lattices.get(key)
         if lattice is None:
@@ -259,7 +265,8 @@ class Reader:
         expected = width / self.width
         best = whole
         for k, choice in reach[last].items():
-            narrow = max(0.0, NARROW_CUT + k - 2 - expected)
+            ones = sum(p.digit == 1 for p in choice.predictions)
+            narrow = max(0.0, NARROW_CUT + k - 2 - ONE_NARROWER * ones - expected)
             score = choice.score - NARROW_CUT_PENALTY * narrow
             if k > 1 and score > best.score:
                 best = Choice(choice.pieces, choice.prepared, choice.predictions, score)

@@ -7,7 +7,7 @@ height relative to its line (which the 28x28 loses): the probability that the pi
 one whole digit, not two or three touching ones, nor a fragment of one.
 :mod:`digitnet.numbers` adds its log to every reading of a piece or segment as one digit.
 
-It is a 787-64-1 network (ReLU, then a sigmoid), its weights in
+It is a 787-128-1 network (ReLU, then a sigmoid), its weights in
 ``pretrained/one_digit.safetensors``, learnt by ``benchmarks/fit_one_digit.py`` from numbers
 composed of MNIST *training* digits only (drawn and photographed, half of the digits touching
 their neighbour): every piece of ink and every segment of its cut lattice that the reader
