@@ -34,7 +34,7 @@ from PIL import Image
 from digitnet import load_pretrained
 from digitnet import synthetic_numbers as sn
 from digitnet.data import load_mnist
-from digitnet.numbers import Reader
+from digitnet.numbers import TRY_CUT_DOUBTFUL, Reader
 from digitnet.one_digit import NAMES, WEIGHTS_FILE, one_digit_probability, shape_features
 from digitnet.preprocess import find_pieces
 
@@ -77,7 +77,7 @@ def samples(
         scale = picture.size[0] / found.steps[0].image.shape[1]
         reader = Reader(net, found.steps, found.pieces)
         for piece in found.pieces:
-            reader.explore(piece)
+            reader.explore(piece, TRY_CUT_DOUBTFUL)  # every piece the reader may cut
         for piece, prepared in reader.inputs.values():
             y = label(piece.box[1] * scale, piece.box[3] * scale, truth)
             if prepared.found and y >= 0:
