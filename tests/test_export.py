@@ -35,6 +35,10 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 TOLERANCE = 1e-5
+#: PyTorch sums float32 products in an order of its own, which can change from run to run (its
+#: kernels choose by threads and memory alignment): usually 1e-7 apart from digitnet's
+#: answers, once 1.25e-5 in a full test run.
+TORCH_TOLERANCE = 1e-4
 
 #: The networks checked: both shipped ones, and small ones with each other activation and a
 #: sigmoid output layer (whose outputs do not sum to one).
@@ -258,7 +262,7 @@ def test_torch_state_dict_gives_digitnets_outputs(
     assert layout == torch_layout(net)
     with torch.no_grad():
         outputs = model(torch.from_numpy(test_images)).numpy()
-    assert np.abs(outputs - net.predict_proba(test_images)).max() < TOLERANCE
+    assert np.abs(outputs - net.predict_proba(test_images)).max() < TORCH_TOLERANCE
     assert np.array_equal(outputs.argmax(axis=1), net.predict(test_images))
 
 
