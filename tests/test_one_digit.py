@@ -27,6 +27,16 @@ def probability(crop: np.ndarray, line: int, typical: float) -> float:
     return float(one_digit_probability(prepared.pixels.reshape(1, -1), sizes)[0])
 
 
+def touching_pair(
+    left: np.ndarray, right: np.ndarray, rng: np.random.Generator, gaps: tuple[float, float]
+) -> np.ndarray:
+    """Two digit inks written 60 pixels high, overlapping by ``gaps``, cropped to their ink."""
+    picture, _ = sn.compose([left, right], rng, height=60, gaps=gaps)
+    ink = 1.0 - np.asarray(picture, np.float32) / 255.0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def test_the_shipped_weights_have_the_documented_shapes() -> None:
     weights = load_weights()
     assert [w.shape for w in weights] == [(787, 128), (128,), (128,), (1,)]
@@ -40,10 +50,7 @@ def test_one_digit_is_told_from_two_touching_ones() -> None:
     for _ in range(30):
         a = sn.stroke_ink(int(rng.integers(10)), rng)
         b = sn.stroke_ink(int(rng.integers(10)), rng)
-        picture, _ = sn.compose([a, b], rng, height=60, gaps=(-0.05, -0.03))
-        ink = 1.0 - np.asarray(picture, np.float32) / 255.0
-        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        pair = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        pair = touching_pair(a, b, rng, (-0.05, -0.03))
         ones.append(probability(sn.scaled(a, 60), 60, 36.0))
         twos.append(probability(pair, 60, 36.0))
     assert all(0.0 < p < 1.0 for p in ones + twos)
@@ -60,10 +67,7 @@ def test_a_one_leaning_on_a_digit_is_told_from_a_lone_one() -> None:
     for _ in range(40):
         one = sn.stroke_ink(1, rng)
         other = sn.stroke_ink(int(rng.integers(2, 10)), rng)
-        picture, _ = sn.compose([one, other], rng, height=60, gaps=(-0.06, -0.03))
-        ink = 1.0 - np.asarray(picture, np.float32) / 255.0
-        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        pair = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        pair = touching_pair(one, other, rng, (-0.06, -0.03))
         ones.append(probability(sn.scaled(one, 60), 60, 36.0))
         pairs.append(probability(pair, 60, 36.0))
     assert np.mean(pairs) < 0.35 and np.mean(np.array(pairs) < 0.5) >= 0.65
