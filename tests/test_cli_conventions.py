@@ -57,6 +57,16 @@ def test_train_help_shows_the_defaults_the_issue_missed() -> None:
         assert words in " ".join(text.split()), words
 
 
+def test_train_help_describes_the_recipe_it_runs() -> None:
+    # The description once promised Adam and distortions after the default had become plain
+    # gradient descent without them, and printed "96%%": it is now written from the preset.
+    text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()  # type: ignore[union-attr]
+    words = " ".join(text.split())
+    assert "%%" not in words and "Adam" not in words
+    assert "plain gradient descent with learning rate 1 and cosine decay" in words
+    assert "no random distortions, deslanted digits, 5 epochs" in words
+
+
 def test_a_closed_pipe_ends_quietly() -> None:
     # `true` exits at once, so the pipe is closed by the time digitnet writes its answer.
     script = f"set -o pipefail; {sys.executable} -m digitnet evaluate --json | true"
