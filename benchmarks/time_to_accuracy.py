@@ -235,7 +235,7 @@ def table(results: list[tuple[Task, Result]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="the video's network to 95% only")
+    parser.add_argument("--quick", action="store_true", help="the video's network to 95%% only")
     parser.add_argument("--no-torch", action="store_true", help="digitnet only")
     args = parser.parse_args()
     mnist = load_mnist()
