@@ -133,11 +133,12 @@ def test_predict_stands_digits_upright_for_a_network_that_learnt_them(
     again = predict_prepared(deslanting, [upright.prepared])[0]
     assert [s.name for s in again.prepared.steps].count("upright") == 1
     assert again.outputs == upright.outputs
-    # MNIST-format pixels too: the network reads them as it learnt them.
+    # MNIST-format pixels too: the network reads them as it learnt them (upright, rounded to
+    # 256 grey levels, as training's images were).
     digit = load_mnist().test.images[0]
     pixels = predict_pixels(deslanting, digit)
     assert pixels.outputs == pytest.approx(
-        deslanting.predict_proba(slant.deslant(digit[None]))[0].tolist()
+        deslanting.predict_proba(slant.deslant_pixels(digit[None]))[0].tolist()
     )
     # A blank picture is still refused, not deslanted.
     blank = predict_image(deslanting, Image.new("L", (50, 50)))

@@ -187,8 +187,9 @@ def test_predict_mnist_example_without_preprocessing(client: TestClient) -> None
     body = {"width": 28, "height": 28, "pixels": example["pixels"], "preprocess": False}
     data = client.post("/api/predict", json=body).json()
     net = load_network("video")
-    # The pixels go in as they are, or stood upright if the network learnt deslanted digits.
-    x = net.as_input(inputs_for(net.metadata, test.images[:1].astype(np.float32) / 255))
+    # The pixels go in as they are, or stood upright (and rounded to 256 grey levels, as in
+    # training) if the network learnt deslanted digits.
+    x = net.as_input(inputs_for(net.metadata, test.images[:1]))
     expected = int(net.predict(x)[0])
     assert data["digit"] == expected
     assert data["found"] is True

@@ -16,11 +16,15 @@ from digitnet.preprocess.images import FloatImage
 from digitnet.slant import MAX_SLANT, deslant, slant
 
 
-def stand_upright(pixels: FloatImage) -> tuple[FloatImage, str]:
+def stand_upright(pixels: FloatImage, levels: bool = False) -> tuple[FloatImage, str]:
     """The 28x28 ``pixels`` (white on black) deslanted, and a note saying how far the digit
-    leaned."""
+    leaned. With ``levels`` the result is rounded to 256 grey levels, as MNIST's own images
+    are when they are deslanted for training (:func:`digitnet.slant.deslant_pixels`), so that
+    an image in MNIST's stored format is read exactly as the network learnt and was tested."""
     lean = float(np.clip(slant(pixels[None])[0], -MAX_SLANT, MAX_SLANT))
     upright = deslant(pixels[None])[0].reshape(MNIST_SIZE, MNIST_SIZE)
+    if levels:
+        upright = np.rint(upright * np.float32(255.0)) / np.float32(255.0)
     degrees = abs(float(np.degrees(np.arctan(lean))))
     side = "left" if lean > 0 else "right"
     return upright, f"leaned {degrees:.0f} degrees to the {side}; sheared upright"

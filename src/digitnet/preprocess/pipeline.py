@@ -194,13 +194,14 @@ def prepare(image: ImageInput, deslant: bool = False) -> Prepared:
     return upright(prepared) if deslant else prepared
 
 
-def upright(prepared: Prepared) -> Prepared:
+def upright(prepared: Prepared, levels: bool = False) -> Prepared:
     """``prepared`` with its digit stood upright (:mod:`digitnet.preprocess.deslant`) and the
     step ``upright`` added: a copy. Refused or already deslanted pictures come back as they
-    are."""
+    are. ``levels``: rounded to 256 grey levels, as MNIST's images are for training (for an
+    image in MNIST's stored format)."""
     if not prepared.found or prepared.deslanted:
         return prepared
-    pixels, note = stand_upright(prepared.pixels)
+    pixels, note = stand_upright(prepared.pixels, levels)
     step = Step("upright", "Slant removed", pixels, note)
     return dataclasses.replace(
         prepared,
