@@ -71,7 +71,7 @@ def test_the_shipped_presets_are_the_readme_commands() -> None:
     assert (video.layers, video.preprocessing, video.epochs, video.validation_size) == (
         [784, 16, 16, 10],
         "deslant",
-        40,
+        80,
         0,
     )
     assert (video.hidden_activation, video.teacher) == ("sigmoid", "")
