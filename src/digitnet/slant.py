@@ -176,12 +176,18 @@ def _checked_shape(images: ArrayLike) -> NDArray[Any]:
     return x
 
 
+def grey_levels(x: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """Deslanted pixels in 0..1 rounded to MNIST's 256 grey levels (uint8 0..255), as
+    training's images and MNIST's test images are kept once deslanted."""
+    return np.rint(x * np.float32(255.0)).astype(np.uint8)
+
+
 def deslant_pixels(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """uint8 images (any shape ending in 784 or 28x28) deslanted and rounded back to uint8, in
     their shape: how training's images and MNIST's test images are prepared."""
 
     def rounded(x: NDArray[np.float32]) -> NDArray[np.uint8]:
-        return np.rint(_deslant_block(x) * np.float32(255.0)).astype(np.uint8)
+        return grey_levels(_deslant_block(x))
 
     return _in_blocks(images, np.uint8, rounded).reshape(images.shape)
 

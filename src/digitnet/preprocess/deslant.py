@@ -13,7 +13,7 @@ import numpy as np
 
 from digitnet.preprocess.geometry import MNIST_SIZE
 from digitnet.preprocess.images import FloatImage
-from digitnet.slant import MAX_SLANT, deslant, slant
+from digitnet.slant import MAX_SLANT, deslant, grey_levels, slant
 
 
 def stand_upright(pixels: FloatImage, levels: bool = False) -> tuple[FloatImage, str]:
@@ -24,7 +24,7 @@ def stand_upright(pixels: FloatImage, levels: bool = False) -> tuple[FloatImage,
     lean = float(np.clip(slant(pixels[None])[0], -MAX_SLANT, MAX_SLANT))
     upright = deslant(pixels[None])[0].reshape(MNIST_SIZE, MNIST_SIZE)
     if levels:
-        upright = np.rint(upright * np.float32(255.0)) / np.float32(255.0)
+        upright = np.divide(grey_levels(upright), np.float32(255.0), dtype=np.float32)
     degrees = abs(float(np.degrees(np.arctan(lean))))
     side = "left" if lean > 0 else "right"
     return upright, f"leaned {degrees:.0f} degrees to the {side}; sheared upright"
