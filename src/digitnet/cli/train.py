@@ -24,11 +24,12 @@ def _quick_recipe() -> str:
     quick = Recipe.preset("quick")
     optimizer = "plain gradient descent" if quick.optimizer == "sgd" else quick.optimizer
     augment = "no" if quick.augment == "none" else quick.augment
+    digits = "deslanted" if quick.preprocessing == "deslant" else "unchanged"
     return (
         f"{quick.hidden_activation} hidden layers, {quick.output_activation} outputs, "
         f"{quick.cost.replace('_', '-')} cost, {optimizer} with learning rate "
         f"{quick.learning_rate:g} and {quick.schedule} decay, mini-batch {quick.batch_size}, "
-        f"{augment} random distortions, {quick.preprocessing}ed digits, {quick.epochs} epochs"
+        f"{augment} random distortions, {digits} digits, {quick.epochs} epochs"
     )
 
 
