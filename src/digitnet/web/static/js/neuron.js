@@ -2,17 +2,7 @@
 // written out term by term: z = sum of w*a + b, then a = f(z).
 
 import { fmt, paintGrey, paintWeights, weightCSS } from "./colors.js";
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
+import { el } from "./dom.js";
 
 function span(cls, text) {
   return el("span", { class: cls, text });

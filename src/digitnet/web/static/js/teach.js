@@ -3,19 +3,10 @@
 
 import { ApiError, request } from "./api.js";
 import { fmt, paintGrey, paintWeights } from "./colors.js";
+import { el } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 const json = async (method, path, body) => (await request(method, path, body)).json();
 

@@ -2,7 +2,8 @@
 // and learning (a short run from random weights on the Learn tab).
 
 import { fmt } from "./colors.js";
-import { el, find, neuronDetail, readout } from "./tour-util.js";
+import { el } from "./dom.js";
+import { find, neuronDetail, readout } from "./tour-util.js";
 
 const count = (n) => n.toLocaleString("en-US");
 

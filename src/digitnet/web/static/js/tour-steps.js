@@ -4,8 +4,9 @@
 
 import { api } from "./api.js";
 import { fmt, paintGrey, paintWeights } from "./colors.js";
+import { el } from "./dom.js";
 import { canWhatIf, whatIfBias } from "./whatif.js";
-import { blank, drawCurve, el, find, neuronDetail, readout, unselect } from "./tour-util.js";
+import { blank, drawCurve, find, neuronDetail, readout, unselect } from "./tour-util.js";
 
 const rowCol = (i) => `row ${Math.floor(i / 28)}, column ${i % 28}`;
 const percent = (p) => `${(p * 100).toFixed(p >= 0.1 ? 0 : 1)}%`;

@@ -2,17 +2,7 @@
 
 import { api } from "./api.js";
 import { fitCanvas, fmt } from "./colors.js";
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
-}
+import { el } from "./dom.js";
 
 // A live number of the tour (its help sentence comes from ".tour-readout" in texts.json).
 export const readout = (testid, text = "") => el("div", { class: "tour-readout", "data-testid": testid, text });

@@ -2,6 +2,7 @@
 // Texts come from /static/texts.json ("tour"); what each step shows and does is in
 // tour-steps.js. Every step has its own address, /#tour/1 to /#tour/N.
 
+import { el } from "./dom.js";
 import { loadTexts } from "./help.js";
 import { knobs, learning, matrix } from "./tour-later.js";
 import { bias, hope, layers, neuron, problem, sigmoid, weights } from "./tour-steps.js";
@@ -13,16 +14,6 @@ const OPENED_WITH = location.hash;
 const TOUR_HASH = /^#tour(?:\/(\d+))?$/;
 const VIDEO_SIZES = "784,16,16,10";
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
-}
 
 class Tour {
   constructor(app, steps) {
