@@ -9,7 +9,7 @@ import pytest
 
 from digitnet import Network
 from digitnet.data import load_mnist
-from digitnet.optimizers import SGD, Adam, Momentum, learning_rate_at, make_optimizer
+from digitnet.optimizers import BLOCK, SGD, Adam, Momentum, blocks, learning_rate_at, make_optimizer
 from digitnet.training import TrainingConfig, choose_threads, train
 
 
@@ -38,6 +38,49 @@ def test_adam_first_step_has_size_learning_rate() -> None:
     p = np.zeros(3, np.float32)
     Adam().step([p], [np.array([3.0, -0.2, 1e-3], np.float32)], 0.01)
     np.testing.assert_allclose(p, [-0.01, 0.01, -0.01], rtol=1e-3)
+
+
+def _adam_reference(p, grads, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam over whole arrays in float32, step by step, as written in the paper."""
+    p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    b1, b2, eps = np.float32(b1), np.float32(b2), np.float32(eps)
+    for t, g in enumerate(grads, start=1):
+        size = np.float32(lr * np.sqrt(1.0 - 0.999**t) / (1.0 - 0.9**t))
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * (g * g)
+        p = p - (size * m) / (np.sqrt(v) + eps)
+    return p
+
+
+def test_blocked_optimizers_give_the_whole_array_update_bit_for_bit() -> None:
+    """Adam and momentum update a large parameter array a block at a time (to stay in the
+    cache); every number must come out exactly as a whole-array update gives it, the last,
+    shorter block included, and for arrays that cannot be split (not contiguous)."""
+    rng = np.random.default_rng(7)
+    n = 2 * BLOCK + 1234
+    start = rng.standard_normal(n).astype(np.float32)
+    grads = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
+    want = _adam_reference(start, grads, 0.01)
+    layouts = {
+        "flat": lambda a: a.copy(),
+        "a matrix": lambda a: a.copy().reshape(2, -1),
+        "not contiguous": lambda a: a[::-1].copy()[::-1],
+    }
+    for layout, arrange in layouts.items():
+        p = arrange(start)
+        adam = Adam()
+        for g in grads:
+            adam.step([p], [arrange(g)], 0.01)
+        np.testing.assert_array_equal(np.ravel(p), want, err_msg=layout)
+    p, reference, velocity = start.copy(), start.copy(), np.zeros(n, np.float32)
+    momentum = Momentum(0.9)
+    for g in grads:
+        momentum.step([p], [g.copy()], 0.1)
+        velocity = np.float32(0.9) * velocity - np.float32(0.1) * g
+        reference = reference + velocity
+    np.testing.assert_array_equal(p, reference)
+    assert [len(b[0]) for b in blocks(start, start)] == [BLOCK, BLOCK, 1234]
+    assert len(list(blocks(start[::2], start[::2]))) == 1  # not contiguous: one piece, whole
 
 
 def test_optimizers_minimise_a_quadratic_bowl() -> None:
