@@ -36,6 +36,7 @@ EVERY_FIELD: dict[str, object] = {
     "augment": "light",
     "flagged_ones": 0.5,
     "preprocessing": "none",
+    "reading": "shifted",
     "teacher": "video",
     "distill_weight": 0.5,
     "temperature": 1.5,

@@ -298,6 +298,8 @@ def test_wide_network_shows_its_strongest_neurons(app_page: Page) -> None:
     )
     expect(page.locator("body")).to_have_attribute("data-answer", "1", timeout=5000)
     page.wait_for_timeout(300)  # the last prediction of the stroke has arrived
+    # wide reads each digit five times (digitnet.looks), and the page says so.
+    expect(page.locator("#answer-message .looks")).to_contain_text("read 5 times")
     layer = page.evaluate("window.digitnet.state.result.layers[1]")
     assert len(layer["shown"]) == 16 and layer["hidden"] == layer["size"] - 16
     click_neuron(page, 1, layer["shown"][0])

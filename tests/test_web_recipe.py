@@ -69,6 +69,7 @@ def test_every_page_option_reaches_the_model_file(client: TestClient) -> None:
         "temperature": 2.0,
         "threads": 1,
         "preprocessing": "none",
+        "reading": "once",
     }
     assert training == {**EVERY_PAGE_FIELD, **off_the_page}
 
@@ -109,7 +110,9 @@ def test_options_come_from_the_recipe(client: TestClient) -> None:
         assert option["default"] == getattr(page, option["name"])
     assert set(options["presets"]) == {"quick", "nielsen", "video", "wide", "page"}
     fields = {f.name for f in dataclasses.fields(Recipe)}
-    off_the_page = {"teacher", "distill_weight", "temperature", "threads", "preprocessing"}
+    off_the_page = {
+        "teacher", "distill_weight", "temperature", "threads", "preprocessing", "reading",
+    }  # fmt: skip
     assert {o["name"] for o in options["recipe"]} == fields - off_the_page
 
 

@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_info
 from digitnet.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from digitnet.errors import DigitnetError, ModelFileError
 from digitnet.files import atomic_write, check_output
+from digitnet.looks import LOOKS
 from digitnet.version import __version__
 
 DTYPE = np.float32
@@ -176,6 +177,10 @@ METADATA_TYPES: dict[str, tuple[Any, str]] = {
     "preprocessing": (
         lambda v: isinstance(v, dict) and all(isinstance(x, bool) for x in v.values()),
         "a set of preprocessing switches",
+    ),
+    "reading": (
+        lambda v: isinstance(v, dict) and v.get("looks") in LOOKS,
+        "how many looks to read a digit with (1 or 5)",
     ),
     **{key: (lambda v: isinstance(v, str), "a version") for key in MADE_WITH},
 }

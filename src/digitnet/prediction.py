@@ -6,7 +6,9 @@ a batch of them with one forward pass; both prepare the pictures like MNIST firs
 :func:`predict_pixels` an image that already is in MNIST's format (28x28), without any
 preprocessing. A network whose model file says it learnt deslanted digits (``preprocessing``
 metadata, see :mod:`digitnet.slant`) gets every picture stood upright first, on all of these
-paths: the ``upright`` step is then the last of ``prepared.steps``. All of them answer with a
+paths: the ``upright`` step is then the last of ``prepared.steps``. A network whose model file
+asks for five looks (``reading`` metadata, see :mod:`digitnet.looks`) reads each picture as
+prepared and shifted a pixel each way, the answers averaged. All of them answer with a
 :class:`Prediction`, whose ``message`` is the one way an answer is written, and all use the one
 confidence rule, :func:`is_confident`.
 """
@@ -21,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitnet.errors import ImageError
+from digitnet.looks import SHIFTS, looks_of, shifted
 from digitnet.preprocess import MNIST_SIZE, FloatImage, ImageInput, Prepared, prepare, upright
 from digitnet.slant import wants_deslant
 
@@ -127,19 +130,39 @@ def make_prediction(prepared: Prepared, outputs: NDArray[np.floating]) -> Predic
     )
 
 
+def read_outputs(net: Network, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The network's outputs ``(n, 10)`` for prepared inputs ``(n, 784)``, read as its model
+    file asks (:mod:`digitnet.looks`): once, or the mean over the five looks of
+    :data:`~digitnet.looks.SHIFTS`, all of them in one forward pass."""
+    looks = looks_of(net.metadata)
+    if looks == 1:
+        return np.asarray(net.predict_proba(inputs), dtype=np.float32)
+    x = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), MNIST_SIZE * MNIST_SIZE)
+    every = np.concatenate([shifted(x, r, c) for r, c in SHIFTS])
+    outputs = np.asarray(net.predict_proba(every), dtype=np.float32)
+    # The mean of normalised answers: each look's outputs sum to one first (sigmoid outputs
+    # need not), as the answer a person sees does.
+    sums = outputs.sum(axis=1, keepdims=True)
+    outputs = np.divide(outputs, sums, out=np.full_like(outputs, 0.1), where=sums > 0)
+    return outputs.reshape(looks, len(x), -1).mean(axis=0)
+
+
 def predict_prepared(net: Network, prepared: Sequence[Prepared]) -> list[Prediction]:
     """Read already prepared pictures with one batched forward pass of ``net``.
 
     Pictures without a digit are still fed (as the black image in their ``pixels``) but get
     ``digit=None``. If ``net`` learnt deslanted digits, the pictures are stood upright first
-    (:func:`~digitnet.preprocess.upright`; each prediction's ``prepared`` is then that copy).
+    (:func:`~digitnet.preprocess.upright`; each prediction's ``prepared`` is then that copy);
+    if its model file asks for five looks, the answers are those of
+    :func:`read_outputs` (``outputs`` then hold the mean of the five
+    normalised answers).
     """
     if not prepared:
         return []
     if wants_deslant(net.metadata):
         prepared = [upright(p) for p in prepared]
-    batch = np.stack([p.pixels.reshape(-1) for p in prepared])
-    outputs = np.asarray(net.predict_proba(batch))
+    batch = np.stack([p.pixels.reshape(-1) for p in prepared]).astype(np.float32, copy=False)
+    outputs = read_outputs(net, batch)
     return [make_prediction(p, o) for p, o in zip(prepared, outputs, strict=True)]
 
 

@@ -17,6 +17,7 @@ from digitnet.checkpoint import TrainingState
 from digitnet.data import MNIST, Dataset, load_mnist, split_validation
 from digitnet.errors import DigitnetError
 from digitnet.knobs import Knobs
+from digitnet.looks import reading_record
 from digitnet.network import Network
 from digitnet.recipe import Recipe
 from digitnet.slant import preprocessing_record
@@ -123,6 +124,9 @@ def run_recipe(
             f"the layers {net.sizes} have {net.sizes[0]} and {net.sizes[-1]}"
         )
     net.metadata["preprocessing"] = preprocessing_record(recipe.preprocessing)
+    net.metadata.pop("reading", None)  # the recipe says how this run's network reads
+    if (reading := reading_record(recipe.reading)) is not None:
+        net.metadata["reading"] = reading
     teacher = Network.load(recipe.teacher) if recipe.teacher else None
     validation = (split.validation.images, split.validation.labels)
     history = train(

@@ -46,6 +46,7 @@ LEFT_OUT = {
     "temperature": "it only matters with a teacher",
     "preprocessing": "deslanting is for 28x28 digits read through digitnet's own reading path",
     "flagged_ones": "flags are drawn on MNIST's 1s; the classes of other data are not digits",
+    "reading": "the looks shift 28x28 digit pictures; predict_proba reads X as it is",
 }
 
 #: Defaults that differ from the recipe's, and why (see docs/sklearn.md).

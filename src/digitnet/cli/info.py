@@ -51,7 +51,13 @@ def run(args: argparse.Namespace) -> int:
         if images:
             print(f"  training images: {', '.join(images)}")
     if data["test_accuracy"] is not None:
-        print(f"  test accuracy {data['test_accuracy']:.2%}")
+        once = " (each test digit read once)" if data["looks"] > 1 else ""
+        print(f"  test accuracy {data['test_accuracy']:.2%}{once}")
+    if data["looks"] > 1:
+        print(
+            f"  reads each digit {data['looks']} times: as prepared and moved one pixel up, "
+            "down, left and right, the answers averaged"
+        )
     made = [
         f"{name} {data[key]}"
         for name, key in (

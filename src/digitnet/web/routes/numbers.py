@@ -25,6 +25,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from digitnet.errors import ImageError
+from digitnet.looks import looks_of
 from digitnet.numbers import NumberDigit, read_number
 from digitnet.preprocess import NUMBER_WORK_SIZE, open_image, picture_size
 from digitnet.web.bodies import SHOWN_DEFAULT
@@ -151,6 +152,7 @@ def digit_answer(net: Any, digit: NumberDigit, show: int) -> dict[str, Any]:
         "line": digit.line,
         "steps": steps_of([s for s in prepared.steps if s.name in OWN_STEPS]),
         "probabilities": floats(prediction.probabilities),
+        "looks": looks_of(net.metadata),
         "outputs": floats(inside["outputs"]),
         "input": floats(x, 3),
         "layers": inside["layers"],

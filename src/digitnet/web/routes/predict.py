@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter
 
+from digitnet.looks import looks_of
 from digitnet.network import Network
 from digitnet.prediction import predict_image, predict_pixels
 from digitnet.web.bodies import PredictBody
@@ -202,6 +203,7 @@ def predict(store: ModelStore, body: PredictBody) -> dict[str, Any]:
         "confident": bool(prediction.confident),
         "steps": steps,
         "probabilities": floats(prediction.probabilities),
+        "looks": looks_of(net.metadata),
         "outputs": floats(inside["outputs"]),
         "input": floats(x, 3),
         "layers": inside["layers"],

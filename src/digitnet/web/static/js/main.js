@@ -6,6 +6,7 @@ import { Replay } from "./replay.js";
 import { paintGrey } from "./colors.js";
 import { Diagram } from "./diagram.js";
 import { ForwardPass } from "./forward.js";
+import { el } from "./dom.js";
 import { DrawPad } from "./draw.js";
 import { installHelp, loadTexts } from "./help.js";
 import { Learn } from "./learn.js";
@@ -151,6 +152,10 @@ function showAnswer(result) {
     message.append(`Test digit #${ex.index}, labelled ${ex.label}: `, verdict);
   } else {
     message.textContent = result.message || "";
+  }
+  if (result.looks > 1 && hasDigit) {
+    // The answer is the mean of several passes; the diagram draws the first (the digit as prepared).
+    message.append(el("span", { class: "looks", text: ` (read ${result.looks} times, moved a pixel each way; the diagram shows the digit as prepared)` }));
   }
   const bars = $("bars");
   if (!bars.children.length) {
