@@ -30,7 +30,6 @@ from digitnet.activations import (
     get_activation,
 )
 from digitnet.costs import Cost, get_cost
-from digitnet.looks import looks_of
 from digitnet.modelfile import DTYPE, INITS, ModelContents, read_model, write_model
 
 #: Examples fed forward at a time when a large set is read: bounds the memory of a wide
@@ -378,7 +377,6 @@ class Network:
             "training": meta.get("training"),
             "epochs_trained": len(meta.get("history", [])),
             "test_accuracy": meta.get("test_accuracy"),
-            "looks": looks_of(meta),
             **{key: meta.get(key) for key in modelfile.MADE_WITH},
         }
 

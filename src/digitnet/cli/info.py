@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from digitnet.cli.common import add_model_argument, load_model, model_of
+from digitnet.looks import looks_of
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -21,6 +22,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     net = load_model(args)
     data = net.summary()
+    looks = looks_of(net.metadata)
     if args.json:
         print(json.dumps(data))
         return 0
@@ -51,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
         if images:
             print(f"  training images: {', '.join(images)}")
     if data["test_accuracy"] is not None:
-        once = " (each test digit read once)" if data["looks"] > 1 else ""
+        once = " (each test digit read once)" if looks > 1 else ""
         print(f"  test accuracy {data['test_accuracy']:.2%}{once}")
-    if data["looks"] > 1:
+    if looks > 1:
         print(
-            f"  reads each digit {data['looks']} times: as prepared and moved one pixel up, "
+            f"  reads each digit {looks} times: as prepared and moved one pixel up, "
             "down, left and right, the answers averaged"
         )
     made = [
