@@ -47,8 +47,8 @@ def test_a_shift_moves_every_pixel_and_lets_black_in() -> None:
     assert sorted(lk.SHIFTS) == [(-1, 0), (0, -1), (0, 0), (0, 1), (1, 0)]
 
 
-def test_the_shipped_networks_say_how_they_read() -> None:
-    assert lk.looks_of(load_pretrained("wide").metadata) == 5
+def test_the_shipped_networks_say_how_they_read(wide: Network) -> None:
+    assert lk.looks_of(wide.metadata) == 5
     assert lk.looks_of(load_pretrained("video").metadata) == 1  # the page's one pass
     assert lk.looks_of({}) == 1 and lk.looks_of({"reading": {"looks": 5}}) == 5
     assert Recipe.preset("wide").reading == "shifted" and Recipe.preset("video").reading == "once"
@@ -112,14 +112,16 @@ def test_a_model_file_with_another_number_of_looks_is_refused(tmp_path: Path) ->
         Network.load(path)
 
 
-def test_the_page_says_how_many_looks_gave_the_answer(tmp_path: Path) -> None:
-    image = load_mnist().test.images[0].reshape(-1).tolist()
+def test_the_page_says_how_many_looks_gave_the_answer(
+    tmp_path: Path, wide: Network, test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    image = test_digits[0][0].reshape(-1).tolist()
     body = {"width": 28, "height": 28, "pixels": image, "preprocess": False}
     with TestClient(create_app(models_dir=tmp_path / "models")) as client:
         five = client.post("/api/predict", json={**body, "model": "wide"}).json()
         once = client.post("/api/predict", json={**body, "model": "video"}).json()
     assert (five["looks"], once["looks"]) == (5, 1)
-    expected = predict_pixels(load_pretrained("wide"), load_mnist().test.images[0])
+    expected = predict_pixels(wide, test_digits[0][0])
     np.testing.assert_allclose(five["probabilities"], expected.probabilities, atol=1e-4)
 
 

@@ -161,7 +161,7 @@ def predict_prepared(net: Network, prepared: Sequence[Prepared]) -> list[Predict
         return []
     if wants_deslant(net.metadata):
         prepared = [upright(p) for p in prepared]
-    batch = np.stack([p.pixels.reshape(-1) for p in prepared]).astype(np.float32, copy=False)
+    batch = np.stack([p.pixels.reshape(-1) for p in prepared])
     outputs = read_outputs(net, batch)
     return [make_prediction(p, o) for p, o in zip(prepared, outputs, strict=True)]
 
