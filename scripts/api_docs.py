@@ -30,6 +30,10 @@ def modules() -> list[str]:
 
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "build/api")
+    # pdoc forbids subprocesses while it imports modules; matplotlib runs `fc-list` the first
+    # time it is imported on a machine (to build its font cache), so import it first.
+    import matplotlib.font_manager  # noqa: F401
+
     pdoc.render.configure(
         docformat="restructuredtext", footer_text=f"digitnet {digitnet.__version__}"
     )
