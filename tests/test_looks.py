@@ -14,7 +14,7 @@ from digitnet import looks as lk
 from digitnet.data import load_mnist
 from digitnet.errors import ModelFileError
 from digitnet.network import Network
-from digitnet.prediction import predict_pixels, predict_prepared, read_outputs
+from digitnet.prediction import each_look, predict_pixels, predict_prepared, read_outputs
 from digitnet.preprocess import Prepared
 from digitnet.recipe import Recipe
 from digitnet.runner import run_recipe
@@ -61,6 +61,12 @@ def test_five_looks_are_the_mean_of_five_normalised_answers(
     looks = [wide.predict_proba(lk.shifted(x, r, c)) for r, c in lk.SHIFTS]
     expected = np.mean([o / o.sum(axis=1, keepdims=True) for o in looks], axis=0)
     np.testing.assert_allclose(read_outputs(wide, x), expected, rtol=1e-5, atol=1e-7)
+    every = each_look(wide, x)  # what the page shows of each look, in the order of SHIFTS
+    assert every.shape == (5, 40, 10)
+    for look, answers in zip(looks, every, strict=True):
+        np.testing.assert_allclose(
+            answers, look / look.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7
+        )
     once = wide.copy()
     once.metadata.pop("reading")
     np.testing.assert_array_equal(read_outputs(once, x), wide.predict_proba(x))
@@ -123,6 +129,14 @@ def test_the_page_says_how_many_looks_gave_the_answer(
     assert (five["looks"], once["looks"]) == (5, 1)
     expected = predict_pixels(wide, test_digits[0][0])
     np.testing.assert_allclose(five["probabilities"], expected.probabilities, atol=1e-4)
+    # Each look: where it moved the digit and what it answered (the page draws them).
+    answers = each_look(wide, np.asarray(expected.prepared.pixels).reshape(1, 784))[:, 0]
+    assert [look["shift"] for look in five["each_look"]] == [list(s) for s in lk.SHIFTS]
+    assert [look["digit"] for look in five["each_look"]] == answers.argmax(axis=1).tolist()
+    np.testing.assert_allclose(
+        [look["probability"] for look in five["each_look"]], answers.max(axis=1), atol=1e-4
+    )
+    assert once["each_look"] == []
 
 
 def test_digitnet_info_says_how_the_network_reads(capsys: pytest.CaptureFixture[str]) -> None:

@@ -127,6 +127,10 @@ def test_api_reads_a_drawn_number(client: TestClient) -> None:
     assert middle["digit"] == 4 and len(middle["input"]) == 784
     assert [s["name"] for s in middle["steps"]] == ["box", "fitted", "centered"]
     assert len(middle["layers"]) == 4 and middle["edges"]  # the pass through the network
+    # wide reads each digit five times; each look's answer, as /api/predict gives it.
+    assert middle["looks"] == 5 and len(middle["each_look"]) == 5
+    assert middle["each_look"][0]["shift"] == [0, 0]
+    assert sum(look["digit"] == 4 for look in middle["each_look"]) >= 3
 
 
 def test_api_reads_a_photo_file(client: TestClient, files: dict[str, Path]) -> None:

@@ -6,6 +6,7 @@ The screenshots of the main views land in ``docs/screenshots/``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,7 @@ def test_draw_a_one_and_see_the_answer(app_page: Page) -> None:
     expect(page.locator("body")).to_have_attribute("data-answer", "1", timeout=5000)
     expect(page.locator("#answer-digit")).to_have_text("1")
     expect(page.locator("#bars .bar.win .d")).to_have_text("1")
+    expect(page.locator("#each-look")).to_be_hidden()  # video reads once: one pass, drawn
     # What the network sees, and how the drawing got there.
     page.locator("#steps summary").click()
     expect(page.locator("#steps-list .step").first).to_be_visible()
@@ -300,6 +302,21 @@ def test_wide_network_shows_its_strongest_neurons(app_page: Page) -> None:
     page.wait_for_timeout(300)  # the last prediction of the stroke has arrived
     # wide reads each digit five times (digitnet.looks), and the page says so.
     expect(page.locator("#answer-message .looks")).to_contain_text("read 5 times")
+    # ... and shows each look: the digit moved a pixel, and what that look answered.
+    looks = page.locator("#each-look .look")
+    expect(looks).to_have_count(5)
+    expect(looks.first).to_have_attribute("title", re.compile(r"^as prepared: 1 \(\d+%\)$"))
+    expect(looks.nth(1)).to_have_attribute("title", re.compile(r"^moved up: \d \(\d+%\)$"))
+    moved = page.evaluate(
+        """() => {
+          const [first, up] = [...document.querySelectorAll('#each-look canvas')].map(
+            (c) => c.getContext('2d').getImageData(0, 0, 28, 28).data);
+          let same = 0;  // the look moved up: its row r is the first look's row r + 1
+          for (let i = 0; i < 27 * 28; i++) same += up[4 * i] === first[4 * (i + 28)];
+          return same === 27 * 28;
+        }"""
+    )
+    assert moved
     layer = page.evaluate("window.digitnet.state.result.layers[1]")
     assert len(layer["shown"]) == 16 and layer["hidden"] == layer["size"] - 16
     click_neuron(page, 1, layer["shown"][0])

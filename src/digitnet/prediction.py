@@ -134,9 +134,16 @@ def read_outputs(net: Network, inputs: NDArray[np.float32]) -> NDArray[np.float3
     """The network's outputs ``(n, 10)`` for prepared inputs ``(n, 784)``, read as its model
     file asks (:mod:`digitnet.looks`): once, or the mean over the five looks of
     :data:`~digitnet.looks.SHIFTS`, all of them in one forward pass."""
-    looks = looks_of(net.metadata)
-    if looks == 1:
+    if looks_of(net.metadata) == 1:
         return np.asarray(net.predict_proba(inputs), dtype=np.float32)
+    return each_look(net, inputs).mean(axis=0)
+
+
+def each_look(net: Network, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The answers ``(5, n, 10)`` of ``net`` to prepared inputs ``(n, 784)`` read in each look
+    of :data:`~digitnet.looks.SHIFTS` (the first: as prepared), all in one forward pass, each
+    normalised to sum to one: what :func:`read_outputs` averages, and what the page shows of
+    each look."""
     x = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), MNIST_SIZE * MNIST_SIZE)
     every = np.concatenate([shifted(x, r, c) for r, c in SHIFTS])
     outputs = np.asarray(net.predict_proba(every), dtype=np.float32)
@@ -144,7 +151,7 @@ def read_outputs(net: Network, inputs: NDArray[np.float32]) -> NDArray[np.float3
     # need not), as the answer a person sees does.
     sums = outputs.sum(axis=1, keepdims=True)
     outputs = np.divide(outputs, sums, out=np.full_like(outputs, 0.1), where=sums > 0)
-    return outputs.reshape(looks, len(x), -1).mean(axis=0)
+    return outputs.reshape(len(SHIFTS), len(x), -1)
 
 
 def predict_prepared(net: Network, prepared: Sequence[Prepared]) -> list[Prediction]:

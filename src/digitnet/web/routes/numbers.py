@@ -25,14 +25,20 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from digitnet.errors import ImageError
-from digitnet.looks import looks_of
 from digitnet.numbers import NumberDigit, read_number
 from digitnet.preprocess import NUMBER_WORK_SIZE, open_image, picture_size
 from digitnet.web.bodies import SHOWN_DEFAULT
 from digitnet.web.errors import ApiError
 from digitnet.web.models import ModelStore
 from digitnet.web.payload import JsonAnswer, floats, png
-from digitnet.web.routes.predict import READERS, _from_b64, _from_list, _sides, analyse
+from digitnet.web.routes.predict import (
+    READERS,
+    _from_b64,
+    _from_list,
+    _sides,
+    analyse,
+    reading,
+)
 from digitnet.web.state import Store
 
 #: Sides of a drawing sent as pixels (the wide pad is three times as wide as high).
@@ -152,7 +158,7 @@ def digit_answer(net: Any, digit: NumberDigit, show: int) -> dict[str, Any]:
         "line": digit.line,
         "steps": steps_of([s for s in prepared.steps if s.name in OWN_STEPS]),
         "probabilities": floats(prediction.probabilities),
-        "looks": looks_of(net.metadata),
+        **reading(net, x),
         "outputs": floats(inside["outputs"]),
         "input": floats(x, 3),
         "layers": inside["layers"],

@@ -236,7 +236,9 @@ export class Diagram {
       ctx.fillText(`${caption} (${L.size})`, x, top - 10);
       if (L.hidden > 0) {
         ctx.fillStyle = "#c7cdd8";
-        const note = room > 150 ? `${L.shown.length} most active shown, +${L.hidden} hidden` : `+${L.hidden} hidden`;
+        // The longest note that fits between this layer's column and the next.
+        const notes = [`${L.shown.length} most active shown, +${L.hidden} hidden`, `${L.shown.length} shown, +${L.hidden} hidden`];
+        const note = notes.find((text) => ctx.measureText(text).width < room - 12) || `+${L.hidden} hidden`;
         ctx.fillText(note, x, height - 6);
       }
     }

@@ -14,6 +14,7 @@ import { neuronTitle, renderFeatures, renderNeuron } from "./neuron.js";
 import { startTour } from "./tour.js";
 import { Teach } from "./teach.js";
 import { Numbers } from "./numbers.js";
+import { showLooks } from "./looks.js";
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 60;
@@ -155,8 +156,9 @@ function showAnswer(result) {
   }
   if (result.looks > 1 && hasDigit) {
     // The answer is the mean of several passes; the diagram draws the first (the digit as prepared).
-    message.append(el("span", { class: "looks", text: ` (read ${result.looks} times, moved a pixel each way; the diagram shows the digit as prepared)` }));
+    message.append(el("span", { class: "looks", text: ` (read ${result.looks} times, moved a pixel each way: below; the diagram shows the first)` }));
   }
+  showLooks($("each-look"), result, hasDigit);
   const bars = $("bars");
   if (!bars.children.length) {
     for (let d = 0; d < 10; d++) {
