@@ -167,3 +167,18 @@ def test_drop_a_photo_on_the_page(app_page: Page, tmp_path: Path) -> None:
     expect(page.locator("body")).to_have_attribute("data-answer", "1", timeout=5000)
     assert page.evaluate("window.digitnet.state.source") == "draw"
     expect(page.locator("#number-result")).to_be_hidden()
+
+
+def test_a_digit_of_a_number_shows_its_five_looks(app_page: Page) -> None:
+    """With `wide`, which reads each digit five times, a digit of the number shows its own."""
+    page = app_page
+    page.select_option("#model-select", "wide")
+    write_number(page)
+    expect(page.locator("body")).to_have_attribute("data-number", "174", timeout=10_000)
+    page.locator("#number-digits .number-digit").nth(2).click()
+    expect(page.locator("#answer-digit")).to_have_text("4")
+    looks = page.locator("#each-look .look")
+    expect(looks).to_have_count(5)
+    expect(looks.first).to_have_attribute("title", re.compile(r"^as prepared: 4 \(\d+%\)$"))
+    digit = page.evaluate("window.digitnet.numbers.reading.digits[2].each_look[0].digit")
+    assert digit == 4
