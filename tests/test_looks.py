@@ -70,6 +70,7 @@ def test_five_looks_are_the_mean_of_five_normalised_answers(
     once = wide.copy()
     once.metadata.pop("reading")
     np.testing.assert_array_equal(read_outputs(once, x), wide.predict_proba(x))
+    assert each_look(once, x).shape == (1, 40, 10)  # one look: the network's outputs
 
 
 def test_every_reading_path_reads_with_the_looks(
@@ -83,6 +84,8 @@ def test_every_reading_path_reads_with_the_looks(
         five, one = predict_pixels(wide, image), predict_pixels(once, image)
         x = np.asarray(five.prepared.pixels, np.float32).reshape(1, 784)
         np.testing.assert_allclose(five.outputs, read_outputs(wide, x)[0], rtol=1e-6)
+        np.testing.assert_allclose(five.each_look, each_look(wide, x)[:, 0], rtol=1e-6)
+        assert len(five.each_look) == 5 and one.each_look == []
         differ += not np.allclose(five.outputs, one.outputs, rtol=1e-2, atol=0)
     assert differ > 50  # the looks change the answers, not just their metadata
     prepared = [Prepared(np.zeros((28, 28), np.float32), [], found=False, reason="blank")]

@@ -64,6 +64,10 @@ class Prediction:
     message: str
     prepared: Prepared = field(repr=False)
     outputs: list[float] = field(default_factory=list, repr=False)
+    #: For a network that reads each digit five times (:mod:`digitnet.looks`): each look's
+    #: normalised answers, in the order of :data:`~digitnet.looks.SHIFTS`, whose mean is
+    #: ``outputs``; empty for a network that reads once.
+    each_look: list[list[float]] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
         return self.message
@@ -134,16 +138,16 @@ def read_outputs(net: Network, inputs: NDArray[np.float32]) -> NDArray[np.float3
     """The network's outputs ``(n, 10)`` for prepared inputs ``(n, 784)``, read as its model
     file asks (:mod:`digitnet.looks`): once, or the mean over the five looks of
     :data:`~digitnet.looks.SHIFTS`, all of them in one forward pass."""
-    if looks_of(net.metadata) == 1:
-        return np.asarray(net.predict_proba(inputs), dtype=np.float32)
     return each_look(net, inputs).mean(axis=0)
 
 
 def each_look(net: Network, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The answers ``(5, n, 10)`` of ``net`` to prepared inputs ``(n, 784)`` read in each look
-    of :data:`~digitnet.looks.SHIFTS` (the first: as prepared), all in one forward pass, each
-    normalised to sum to one: what :func:`read_outputs` averages, and what the page shows of
-    each look."""
+    """The answers ``(looks, n, 10)`` of ``net`` to prepared inputs ``(n, 784)`` in each of the
+    looks its model file asks for: one, the network's outputs, or five, the looks of
+    :data:`~digitnet.looks.SHIFTS` (the first: as prepared) in one forward pass, each
+    normalised to sum to one. :func:`read_outputs` averages them; the page shows each."""
+    if looks_of(net.metadata) == 1:
+        return np.asarray(net.predict_proba(inputs), dtype=np.float32)[None]
     x = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), MNIST_SIZE * MNIST_SIZE)
     every = np.concatenate([shifted(x, r, c) for r, c in SHIFTS])
     outputs = np.asarray(net.predict_proba(every), dtype=np.float32)
@@ -162,15 +166,19 @@ def predict_prepared(net: Network, prepared: Sequence[Prepared]) -> list[Predict
     (:func:`~digitnet.preprocess.upright`; each prediction's ``prepared`` is then that copy);
     if its model file asks for five looks, the answers are those of
     :func:`read_outputs` (``outputs`` then hold the mean of the five
-    normalised answers).
+    normalised answers, ``each_look`` the five).
     """
     if not prepared:
         return []
     if wants_deslant(net.metadata):
         prepared = [upright(p) for p in prepared]
     batch = np.stack([p.pixels.reshape(-1) for p in prepared])
-    outputs = read_outputs(net, batch)
-    return [make_prediction(p, o) for p, o in zip(prepared, outputs, strict=True)]
+    looks = each_look(net, batch)
+    predictions = [make_prediction(p, o) for p, o in zip(prepared, looks.mean(axis=0), strict=True)]
+    if len(looks) > 1:
+        for i, prediction in enumerate(predictions):
+            prediction.each_look = looks[:, i].tolist()
+    return predictions
 
 
 def predict_images(net: Network, images: Sequence[ImageInput]) -> list[Prediction]:

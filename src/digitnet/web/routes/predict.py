@@ -18,7 +18,7 @@ from fastapi import APIRouter
 
 from digitnet.looks import SHIFTS, looks_of
 from digitnet.network import Network
-from digitnet.prediction import each_look, predict_image, predict_pixels
+from digitnet.prediction import Prediction, predict_image, predict_pixels
 from digitnet.web.bodies import PredictBody
 from digitnet.web.errors import ApiError
 from digitnet.web.models import ModelStore
@@ -176,19 +176,16 @@ def _network(store: ModelStore, body: PredictBody) -> tuple[str, Network]:
     return name, net
 
 
-def reading(net: Network, x: np.ndarray) -> dict[str, Any]:
-    """How ``net`` read the prepared digit ``x`` (784 values): ``looks``, 1 or 5, and with 5
-    ``each_look``: where each look moved the digit (rows down, columns right) and what that
-    look answered, with its probability. The answer is their mean (``probabilities``)."""
-    looks = looks_of(net.metadata)
-    if looks == 1:
-        return {"looks": 1, "each_look": []}
-    answers = each_look(net, x.reshape(1, -1))[:, 0]
+def reading(net: Network, prediction: Prediction) -> dict[str, Any]:
+    """How ``net`` read the digit: ``looks``, 1 or 5, and with 5 ``each_look``: where each
+    look moved the digit (rows down, columns right) and what that look answered, with its
+    probability. The answer is their mean (``probabilities``)."""
+    answers = np.asarray(prediction.each_look, dtype=np.float64).reshape(-1, 10)
     return {
-        "looks": looks,
+        "looks": looks_of(net.metadata),
         "each_look": [
             {"shift": [r, c], "digit": int(a.argmax()), "probability": number(a.max())}
-            for (r, c), a in zip(SHIFTS, answers, strict=True)
+            for (r, c), a in zip(SHIFTS, answers, strict=False)
         ],
     }
 
@@ -220,7 +217,7 @@ def predict(store: ModelStore, body: PredictBody) -> dict[str, Any]:
         "confident": bool(prediction.confident),
         "steps": steps,
         "probabilities": floats(prediction.probabilities),
-        **reading(net, x),
+        **reading(net, prediction),
         "outputs": floats(inside["outputs"]),
         "input": floats(x, 3),
         "layers": inside["layers"],
