@@ -158,7 +158,7 @@ def digit_answer(net: Any, digit: NumberDigit, show: int) -> dict[str, Any]:
         "line": digit.line,
         "steps": steps_of([s for s in prepared.steps if s.name in OWN_STEPS]),
         "probabilities": floats(prediction.probabilities),
-        **reading(net, prediction),
+        **reading(prediction),
         "outputs": floats(inside["outputs"]),
         "input": floats(x, 3),
         "layers": inside["layers"],

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter
 
-from digitnet.looks import SHIFTS, looks_of
+from digitnet.looks import SHIFTS
 from digitnet.network import Network
 from digitnet.prediction import Prediction, predict_image, predict_pixels
 from digitnet.web.bodies import PredictBody
@@ -176,13 +176,13 @@ def _network(store: ModelStore, body: PredictBody) -> tuple[str, Network]:
     return name, net
 
 
-def reading(net: Network, prediction: Prediction) -> dict[str, Any]:
-    """How ``net`` read the digit: ``looks``, 1 or 5, and with 5 ``each_look``: where each
-    look moved the digit (rows down, columns right) and what that look answered, with its
-    probability. The answer is their mean (``probabilities``)."""
-    answers = np.asarray(prediction.each_look, dtype=np.float64).reshape(-1, 10)
+def reading(prediction: Prediction) -> dict[str, Any]:
+    """How the network read the digit: ``looks``, 1 or 5, and with 5 ``each_look``: where
+    each look moved the digit (rows down, columns right) and what that look answered, with
+    its probability. The answer is their mean (``probabilities``)."""
+    answers = [np.asarray(answer) for answer in prediction.each_look]
     return {
-        "looks": looks_of(net.metadata),
+        "looks": len(answers) or 1,
         "each_look": [
             {"shift": [r, c], "digit": int(a.argmax()), "probability": number(a.max())}
             for (r, c), a in zip(SHIFTS, answers, strict=False)
@@ -217,7 +217,7 @@ def predict(store: ModelStore, body: PredictBody) -> dict[str, Any]:
         "confident": bool(prediction.confident),
         "steps": steps,
         "probabilities": floats(prediction.probabilities),
-        **reading(net, prediction),
+        **reading(prediction),
         "outputs": floats(inside["outputs"]),
         "input": floats(x, 3),
         "layers": inside["layers"],
