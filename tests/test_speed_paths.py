@@ -12,8 +12,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from digitnet.augment import Augmentation, augment_batch, augmentation_for
-from digitnet.batches import BatchMaker
+from digitnet.augment import Augmentation, augment_batch, augmentation_for, sample_distortion
+from digitnet.batches import BatchMaker, plan_epoch
 from digitnet.data import load_mnist
 from digitnet.network import Network
 from digitnet.parameters import FlatParameters
@@ -76,6 +76,31 @@ def test_batches_made_ahead_are_the_plain_loops_bit_for_bit(augment: str, batch_
             assert got.tobytes() == wanted.tobytes()
             # what a checkpoint keeps: the generator after this epoch's draws
             assert maker.rng_state == theirs.bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["small", "light", {"elastic": 1.5, "shift": 1.0}, {"stretch": 0.2, "rotate": 3.0}],
+)
+@pytest.mark.parametrize(("n", "batch_size"), [(1000, 32), (1000, 7), (5, 32), (64, 32)])
+def test_an_epochs_uniform_draws_in_one_go_are_the_per_batch_draws_bit_for_bit(
+    setting: str | dict[str, float], n: int, batch_size: int
+) -> None:
+    aug = augmentation_for(setting)
+    assert aug is not None and aug.thickness == 0  # the settings drawn in one go
+    ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+    order, planned = plan_epoch(n, batch_size, ours, aug)
+    assert order.tolist() == theirs.permutation(n).tolist()
+    sizes = [min(batch_size, n - start) for start in range(0, n, batch_size)]
+    assert [len(d.angle) for d in planned] == sizes
+    for size, got in zip(sizes, planned, strict=True):
+        wanted = sample_distortion(size, theirs, aug, spread=False)
+        for name in ("angle", "scale", "shift_x", "shift_y", "stroke", "control", "stretch"):
+            mine, plain = getattr(got, name), getattr(wanted, name)
+            assert (mine is None) == (plain is None), name
+            if plain is not None:
+                assert mine.dtype == plain.dtype and mine.tobytes() == plain.tobytes(), name
+    assert ours.bit_generator.state == theirs.bit_generator.state
 
 
 def test_a_failure_in_the_batch_thread_reaches_training() -> None:

@@ -218,8 +218,8 @@ def _serve(image_fd: int, result_fd: int, requests_fd: int, answers_fd: int, n: 
             }
             whole = Distortion(angle, scale, shift_x, shift_y, stroke, **optional)  # type: ignore[arg-type]
             try:
-                out = distort(images[rows], whole.spread(batch_size))
-                result[: out.size] = out.reshape(-1)
+                out = result[: count * SIZE].reshape(count, SIZE)
+                distort(images[rows], whole.spread(batch_size), out=out)
                 done = count
             except Exception:  # the parent redoes it and sees the error itself
                 done = -1
