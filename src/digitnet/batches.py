@@ -92,12 +92,10 @@ def _uniform_batches(
     def f32(values: NDArray[np.float64]) -> NDArray[np.float32]:
         return values.astype(np.float32)
 
-    turns, shifts_x, shifts_y = (
-        f32(uniform(angle, aug.rotate)),
-        f32(uniform(shift_x, aug.shift)),
-        f32(uniform(shift_y, aug.shift)),
-    )
+    turns = f32(uniform(angle, aug.rotate))
     scales = f32(1.0 + uniform(scale, aug.scale))
+    shifts_x = f32(uniform(shift_x, aug.shift))
+    shifts_y = f32(uniform(shift_y, aug.shift))
     controls = f32(uniform(control, aug.elastic)).reshape(count, -1, 2, 4, 4)
     stretches = f32(1.0 + uniform(stretch, aug.stretch))
     stroke = np.zeros(size, dtype=np.float32)
