@@ -105,10 +105,10 @@ def test_read_number_gives_digits_boxes_and_inputs(wide: Network) -> None:
         x0, y0, x1, y1 = d.box
         assert 0 <= x0 < x1 <= image.width and 0 <= y0 < y1 <= image.height
         assert d.digit == int(ch) and 0.5 < d.probability <= 1.0
-        # Each digit went through the single digit's steps: cropped, fitted, centred, and
-        # stood upright (wide learnt deslanted digits).
-        steps = [s.name for s in d.prediction.prepared.steps][-4:]
-        assert steps == ["box", "fitted", "centered", "upright"]
+        # Each digit went through the single digit's steps: cropped, fitted, sharpened,
+        # centred, and stood upright (wide learnt deslanted digits).
+        steps = [s.name for s in d.prediction.prepared.steps][-5:]
+        assert steps == ["box", "fitted", "sharpened", "centered", "upright"]
     assert digitnet.read_number is read_number  # the package's front door
     assert "5407" in reading.message
 

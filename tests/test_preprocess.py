@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw, ImageOps, features
+from PIL import Image, ImageDraw, ImageFilter, ImageOps, features
 
 from digitnet import preprocess as pp
 from digitnet import synthetic as sy
@@ -323,7 +323,16 @@ def test_not_a_picture_object() -> None:
 def test_steps_are_displayable_pictures(seven: Image.Image) -> None:
     prepared = pp.prepare(seven.convert("RGB"))
     names = [s.name for s in prepared.steps]
-    assert names == ["grey", "flat", "inverted", "cleaned", "box", "fitted", "centered"]
+    assert names == [
+        "grey",
+        "flat",
+        "inverted",
+        "cleaned",
+        "box",
+        "fitted",
+        "sharpened",
+        "centered",
+    ]
     for step in prepared.steps:
         assert step.title and isinstance(step.note, str)
         assert step.image.dtype == np.float32 and step.image.ndim == 2
@@ -334,6 +343,54 @@ def test_steps_are_displayable_pictures(seven: Image.Image) -> None:
     assert prepared.box is not None
     top, left, bottom, right = prepared.box
     assert 0 <= top < bottom and 0 <= left < right
+
+
+def test_the_digit_is_centred_with_its_edges_sharpened() -> None:
+    """A blurred digit (an enlarged low-resolution scan) comes out of scaling with soft edges;
+    what is centred in 28x28 is the sharpened image, with less of its ink faint."""
+    scan = np.zeros((8, 8), np.float32)
+    scan[1:7, 2] = scan[1:7, 5] = scan[1, 2:6] = scan[6, 2:6] = 1.0  # a blocky 0
+    big = Image.fromarray((255 * (1 - scan)).astype(np.uint8), "L").resize((96, 96))
+    prepared = pp.prepare(big.filter(ImageFilter.GaussianBlur(3)))
+    fitted, sharp = prepared.step("fitted").image, prepared.step("sharpened").image
+    assert sharp.shape == fitted.shape
+    assert pp.faint_share(sharp) < pp.faint_share(fitted) - 0.01
+    assert "faint ink" in prepared.step("sharpened").note
+    np.testing.assert_array_equal(sharp, pp.sharpen(fitted))
+    assert prepared.pixels.sum() == pytest.approx(float(sharp.sum()), rel=1e-4)
+    assert prepared.pixels.sum() != pytest.approx(float(fitted.sum()), rel=1e-3)
+
+
+def test_sharpen_is_an_unsharp_mask_of_a_gaussian_blur() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.random((11, 7)).astype(np.float32)
+    # The blur against a plain two-dimensional sum over every pixel (outside is black).
+    radius = 3
+    taps = np.exp(-0.5 * np.arange(-radius, radius + 1) ** 2)
+    kernel = np.outer(taps, taps) / taps.sum() ** 2
+    padded = np.pad(image.astype(np.float64), radius)
+    expected = np.zeros(image.shape)
+    for r in range(image.shape[0]):
+        for c in range(image.shape[1]):
+            expected[r, c] = (padded[r : r + 7, c : c + 7] * kernel).sum()
+    blurred = pp.gaussian_blur(image, 1.0)
+    assert blurred.dtype == np.float32
+    np.testing.assert_allclose(blurred, expected, atol=1e-6)
+    sharp = pp.sharpen(image, 0.5)
+    np.testing.assert_allclose(sharp, np.clip(image + 0.5 * (image - expected), 0, 1), atol=1e-6)
+    assert pp.sharpen(image, 0.0) is image
+    flat = np.full((9, 9), 0.4, np.float32)  # no edge inside: the middle stays as it is
+    assert pp.sharpen(flat)[4, 4] == pytest.approx(0.4)
+
+
+def test_mnist_faint_share_constant_matches_the_training_images() -> None:
+    from digitnet.data import load_mnist
+
+    images = load_mnist().train.images.astype(np.float32) / 255
+    faint = np.where(images < 0.5, images, 0).sum(axis=(1, 2)) / images.sum(axis=(1, 2))
+    assert float(np.median(faint)) == pytest.approx(pp.MNIST_FAINT_SHARE, abs=0.0005)
+    assert pp.faint_share(images[0]) == pytest.approx(float(faint[0]), rel=1e-5)
+    assert pp.faint_share(np.zeros((4, 4), np.float32)) == 0.0
 
 
 def test_mnist_centre_of_mass_constants_match_the_training_images() -> None:

@@ -125,7 +125,7 @@ def test_api_reads_a_drawn_number(client: TestClient) -> None:
     assert [s["name"] for s in answer["steps"]][-1] == "pieces"
     middle = answer["digits"][1]
     assert middle["digit"] == 4 and len(middle["input"]) == 784
-    assert [s["name"] for s in middle["steps"]] == ["box", "fitted", "centered"]
+    assert [s["name"] for s in middle["steps"]] == ["box", "fitted", "sharpened", "centered"]
     assert len(middle["layers"]) == 4 and middle["edges"]  # the pass through the network
     # wide reads each digit five times; each look's answer, as /api/predict gives it.
     assert middle["looks"] == 5 and len(middle["each_look"]) == 5

@@ -12,6 +12,7 @@ saw such images, so a photo or a drawing must go through the same steps before i
 5. :func:`find_digit_box`     the bounding box of what is left; crop to it
 6. :func:`adjust_thickness`   bring the stroke width near MNIST's
    :func:`fit_in_box`         scale so that the longer side is 20 pixels
+   :func:`sharpen`            sharpen the edges a little (scans and photos are blurrier)
 7. :func:`center_by_mass`     paste into 28x28 with the centre of mass where MNIST has it
 8. :func:`upright`            only for networks that learnt deslanted digits (their model
                               file says so): remove the slant (``deslant``)
@@ -40,13 +41,16 @@ from __future__ import annotations
 
 from digitnet.preprocess.cuts import Lattice, cut_columns, cut_lattice, cut_paths
 from digitnet.preprocess.deslant import stand_upright
-from digitnet.preprocess.filters import box_blur, window_filter
+from digitnet.preprocess.filters import box_blur, gaussian_blur, window_filter
 from digitnet.preprocess.geometry import (
     BOX_SIZE,
     MNIST_CENTER_COL,
     MNIST_CENTER_ROW,
+    MNIST_FAINT_SHARE,
     MNIST_SIZE,
     MNIST_STROKE_WIDTH,
+    SHARPEN_AMOUNT,
+    SHARPEN_SIGMA,
     STROKE_WIDTH_RANGE,
     THICKNESS_WORK_SIZE,
     THIN_TARGET,
@@ -54,10 +58,12 @@ from digitnet.preprocess.geometry import (
     center_by_mass,
     center_of_mass,
     crop_to_ink,
+    faint_share,
     fit_in_box,
     paste,
     perimeter,
     resize,
+    sharpen,
     shift_fraction,
     stroke_width,
 )
@@ -161,6 +167,7 @@ __all__ = [
     "to_grey",
     # filters
     "box_blur",
+    "gaussian_blur",
     "window_filter",
     # lighting
     "LIGHTING_SIZE",
@@ -195,8 +202,11 @@ __all__ = [
     "BOX_SIZE",
     "MNIST_CENTER_COL",
     "MNIST_CENTER_ROW",
+    "MNIST_FAINT_SHARE",
     "MNIST_SIZE",
     "MNIST_STROKE_WIDTH",
+    "SHARPEN_AMOUNT",
+    "SHARPEN_SIGMA",
     "STROKE_WIDTH_RANGE",
     "THICKNESS_WORK_SIZE",
     "THIN_TARGET",
@@ -204,10 +214,12 @@ __all__ = [
     "center_by_mass",
     "center_of_mass",
     "crop_to_ink",
+    "faint_share",
     "fit_in_box",
     "paste",
     "perimeter",
     "resize",
+    "sharpen",
     "shift_fraction",
     "stroke_width",
     # deslant

@@ -1,7 +1,9 @@
 """Grey-level window filters on float32 ``(h, w)`` images: the max/min filter behind grey
-dilation, erosion, closing and opening (:func:`window_filter`) and a box blur."""
+dilation, erosion, closing and opening (:func:`window_filter`), a box blur and a Gaussian blur."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -42,3 +44,17 @@ def box_blur(image: FloatImage, radius: int) -> FloatImage:
         np.cumsum(padded, axis=0, out=csum[1:])
         out = ((csum[size:] - csum[:n]) / size).astype(np.float32).T
     return out
+
+
+def gaussian_blur(image: FloatImage, sigma: float) -> FloatImage:
+    """``(h, w)`` blurred by a Gaussian of ``sigma`` pixels (taps out to 3 sigma), separably;
+    outside the image counts as black, as around a digit."""
+    radius = max(1, math.ceil(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+    out = np.asarray(image, np.float32)
+    for _ in range(2):  # down the columns, then (transposed) along the rows
+        padded = np.pad(out, ((radius, radius), (0, 0)))
+        n = out.shape[0]
+        out = sum(t * padded[i : i + n] for i, t in enumerate(taps)).T
+    return np.asarray(out, np.float32)

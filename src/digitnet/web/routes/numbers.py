@@ -47,7 +47,7 @@ MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 8, 1536, 512
 #: most this many pixels (a 48-megapixel photo; 200 MB as RGBA) within the body limit.
 MAX_FILE_PIXELS = 50_000_000
 #: Steps of each digit of its own (the picture's steps come once, in ``steps``).
-OWN_STEPS = ("box", "fitted", "centered")
+OWN_STEPS = ("box", "fitted", "sharpened", "centered")
 
 router = APIRouter()
 
