@@ -383,6 +383,17 @@ def test_sharpen_is_an_unsharp_mask_of_a_gaussian_blur() -> None:
     assert pp.sharpen(flat)[4, 4] == pytest.approx(0.4)
 
 
+@given(height=st.integers(1, 24), width=st.integers(1, 24), seed=st.integers(0, 2**32 - 1))
+@PROPERTY
+def test_sharpen_keeps_shape_range_and_black(height: int, width: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    fitted = (rng.random((height, width)) * (rng.random((height, width)) < 0.6)).astype(np.float32)
+    sharp = pp.sharpen(fitted)
+    assert sharp.shape == fitted.shape and sharp.dtype == np.float32
+    assert 0.0 <= sharp.min() and sharp.max() <= 1.0
+    assert not sharp[fitted == 0].any()  # no ink where there was none
+
+
 def test_mnist_faint_share_constant_matches_the_training_images() -> None:
     from digitnet.data import load_mnist
 
