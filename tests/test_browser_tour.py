@@ -202,12 +202,12 @@ def test_the_tour_from_the_first_step_to_the_last(
             # The formula is the sum for the input the page holds (its pixels rounded to three
             # decimals); the diagram's z is the server's, from the unrounded pixels.
             held = np.array(page.evaluate("window.digitnet.state.result.input"), np.float32)
-            video = load_pretrained(page.evaluate("window.digitnet.state.model"))
-            held_z = float(video.feedforward(held[None]).weighted_sums[0][0][k])
+            net = load_pretrained(page.evaluate("window.digitnet.state.model"))
+            held_z = float(net.feedforward(held[None]).weighted_sums[0][0][k])
             assert float(formula.get_attribute("data-z") or "nan") == pytest.approx(
                 held_z, abs=1e-4
             )
-            assert abs(held_z - z) <= 0.0005 * float(np.abs(video.weights[0][k]).sum())
+            assert abs(held_z - z) <= 0.0005 * float(np.abs(net.weights[0][k]).sum())
             expect(formula).to_contain_text("+ b = ")
             expect(formula).to_contain_text("\u00d7")
         elif sid == "bias":
