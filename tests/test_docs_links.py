@@ -21,14 +21,17 @@ def slug(heading: str) -> str:
     return text.replace(" ", "-")
 
 
+def prose(page: Path) -> str:
+    """The page's text without its code blocks (a "# comment" there is no heading)."""
+    return re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
 def anchors(page: Path) -> set[str]:
-    headings = re.findall(r"^#{1,6} (.+)$", page.read_text(encoding="utf-8"), re.MULTILINE)
-    return {slug(h) for h in headings}
+    return {slug(h) for h in re.findall(r"^#{1,6} (.+)$", prose(page), re.MULTILINE)}
 
 
 def links(page: Path) -> list[str]:
-    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
-    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"`[^`\n]*`", "", prose(page))
     return [t for t in LINK.findall(text) if not re.match(r"[a-z]+:", t)]
 
 
