@@ -3,6 +3,7 @@ must lead to a file that exists, and every link to a heading of a page to a head
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def prose(page: Path) -> str:
     return re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
 
 
+@functools.cache  # read each page's headings once, not once per link to it
 def anchors(page: Path) -> set[str]:
     return {slug(h) for h in re.findall(r"^#{1,6} (.+)$", prose(page), re.MULTILINE)}
 
