@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from digitnet import synthetic_numbers as sn
 from test_browser_tour import unexplained
 from test_web_browser import (  # noqa: F401
+    LAPTOP,
     Watcher,
     app_page,
     click_neuron,
@@ -46,6 +47,24 @@ def write_number(page: Page) -> None:
         draw(page, stroke)
 
 
+def whole_pictures_and_diagram(page: Page) -> float:
+    """The diagram's width, once the open neuron panel is seen to show both its pictures
+    whole (in number mode the pad's column must not squeeze the panel)."""
+    fits, diagram = page.evaluate(
+        """(() => {
+          const panel = document.getElementById("neuron-panel").getBoundingClientRect();
+          const pictures = [...document.querySelectorAll("#neuron-panel .pics canvas")];
+          const whole = pictures.length === 2 && pictures.every((c) => {
+            const box = c.getBoundingClientRect();
+            return box.left >= panel.left && box.right <= panel.right;
+          });
+          return [whole, document.querySelector(".centre").getBoundingClientRect().width];
+        })()"""
+    )
+    assert fits, "the neuron panel cuts its pictures off in number mode"
+    return float(diagram)
+
+
 def test_write_a_number_and_look_at_its_middle_digit(app_page: Page) -> None:
     page = app_page
     write_number(page)
@@ -67,8 +86,22 @@ def test_write_a_number_and_look_at_its_middle_digit(app_page: Page) -> None:
     click_neuron(page, 1, 3)
     formula = page.locator("#neuron-panel [data-testid=formula]")
     expect(formula).to_contain_text(f"{seen[2][3]:.3f}".replace("-", "\u2212"))
+    # The neuron panel is as wide as beside one digit: its two pictures are seen whole, and
+    # the diagram keeps room, on a laptop and on a 1024-pixel screen.
+    for width in (LAPTOP["width"], 1024):
+        page.set_viewport_size({"width": width, "height": LAPTOP["height"]})
+        assert whole_pictures_and_diagram(page) >= 250, f"at {width} pixels"
+    page.set_viewport_size(LAPTOP)
     assert unexplained(page) == []  # every control and number explains itself
     shot(page, "numbers")
+    # The pad, smaller beside the open neuron, still reads what is written on it.
+    page.locator("#clear").click()
+    expect(page.locator("#number-result")).to_be_hidden()
+    page.evaluate("document.body.removeAttribute('data-number')")
+    assert page.evaluate("document.getElementById('stage').classList.contains('inspecting')")
+    for stroke in (ONE, SEVEN, *FOUR):
+        draw(page, stroke)
+    expect(page.locator("body")).to_have_attribute("data-number", "174", timeout=10_000)
     # Back to one digit: the square pad, no number.
     page.locator("#neuron-close").click()
     page.locator("#number-mode").click()
