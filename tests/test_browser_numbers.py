@@ -49,7 +49,8 @@ def write_number(page: Page) -> None:
 
 def whole_pictures_and_diagram(page: Page) -> float:
     """The diagram's width, once the open neuron panel is seen to show both its pictures
-    whole (in number mode the pad's column must not squeeze the panel)."""
+    whole (in number mode the pad's column must not squeeze the panel) and the diagram's
+    layer captions are seen apart."""
     fits, diagram = page.evaluate(
         """(() => {
           const panel = document.getElementById("neuron-panel").getBoundingClientRect();
@@ -62,6 +63,10 @@ def whole_pictures_and_diagram(page: Page) -> float:
         })()"""
     )
     assert fits, "the neuron panel cuts its pictures off in number mode"
+    captions = page.evaluate("window.digitnet.diagram.captions")
+    assert len(captions) == 3
+    for one, next_one in zip(captions, captions[1:], strict=False):
+        assert one["right"] < next_one["left"], f"{one['text']} runs into {next_one['text']}"
     return float(diagram)
 
 

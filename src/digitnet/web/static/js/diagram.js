@@ -25,6 +25,7 @@ export class Diagram {
     this.result = null;
     this.selected = null;
     this.spots = [];
+    this.captions = []; // each layer's caption as drawn: text, left and right (for tests)
     this.grid = null;
     canvas.addEventListener("click", (e) => {
       const hit = this.hitAt(e);
@@ -227,13 +228,19 @@ export class Diagram {
     ctx.textBaseline = "alphabetic";
     ctx.fillStyle = "#9aa3b2";
     ctx.fillText(gridSize > 150 ? "784 inputs (28\u00d728)" : "784 inputs", gx + gridSize / 2, gy - 8);
+    this.captions = [];
     for (let l = 1; l <= last; l++) {
       const L = layers[l];
       const x = pos[l][0].x;
       const room = (end - startX) / last;
-      const caption = l === last ? "output" : room > 90 ? `layer ${l}` : `L${l}`;
+      // The longest caption that fits between this layer's column and the next.
+      const [long, short] = l === last ? ["output", "out"] : [`layer ${l}`, `L${l}`];
+      const captions = [`${long} (${L.size})`, `${short} (${L.size})`, short];
+      const caption = captions.find((text) => ctx.measureText(text).width < room - 6) || short;
+      const half = ctx.measureText(caption).width / 2;
+      this.captions.push({ text: caption, left: x - half, right: x + half });
       ctx.fillStyle = "#9aa3b2";
-      ctx.fillText(`${caption} (${L.size})`, x, top - 10);
+      ctx.fillText(caption, x, top - 10);
       if (L.hidden > 0) {
         ctx.fillStyle = "#c7cdd8";
         // The longest note that fits between this layer's column and the next.
