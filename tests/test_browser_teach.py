@@ -154,6 +154,10 @@ def test_correct_teach_read_right_step_export_import(
     page.click("#tab-draw")
     page.click("#tab-teach")
     expect(page.locator("#gallery .digit")).to_have_count(0)
+    empty = page.locator("#gallery > p")
+    expect(empty).to_have_text("No digits yet.")
+    gallery_box, empty_box = page.locator("#gallery").bounding_box(), empty.bounding_box()
+    assert gallery_box and empty_box and empty_box["width"] > 0.9 * gallery_box["width"]
     page.set_input_files("#import-files", str(zipped))
     expect(page.locator("#gallery .digit")).to_have_count(31)
     # teach: live numbers, a new model in use
