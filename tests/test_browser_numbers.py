@@ -47,7 +47,7 @@ def write_number(page: Page) -> None:
         draw(page, stroke)
 
 
-def whole_pictures_and_diagram(page: Page) -> float:
+def diagram_width_beside_open_neuron(page: Page) -> float:
     """The diagram's width, once the open neuron panel is seen to show both its pictures
     whole (in number mode the pad's column must not squeeze the panel) and the diagram's
     layer captions are seen apart."""
@@ -95,7 +95,7 @@ def test_write_a_number_and_look_at_its_middle_digit(app_page: Page) -> None:
     # the diagram keeps room, on a laptop and on a 1024-pixel screen.
     for width in (LAPTOP["width"], 1024):
         page.set_viewport_size({"width": width, "height": LAPTOP["height"]})
-        assert whole_pictures_and_diagram(page) >= 250, f"at {width} pixels"
+        assert diagram_width_beside_open_neuron(page) >= 250, f"at {width} pixels"
     page.set_viewport_size(LAPTOP)
     assert unexplained(page) == []  # every control and number explains itself
     shot(page, "numbers")

@@ -12,6 +12,11 @@ function displayActivation(a, kind, max) {
   return Math.max(0, Math.min(1, a));
 }
 
+// The first (longest) of ``texts`` narrower than ``width`` in the context's font, else the last.
+function longestFitting(ctx, texts, width) {
+  return texts.find((text) => ctx.measureText(text).width < width) || texts[texts.length - 1];
+}
+
 function edgeStyle(w, max) {
   const t = Math.min(1, Math.abs(w) / (max || 1));
   const c = w >= 0 ? "59,130,246" : "239,68,68";
@@ -233,19 +238,17 @@ export class Diagram {
       const L = layers[l];
       const x = pos[l][0].x;
       const room = (end - startX) / last;
-      // The longest caption that fits between this layer's column and the next.
+      // Captions and notes: the longest that fits between this layer's column and the next.
       const [long, short] = l === last ? ["output", "out"] : [`layer ${l}`, `L${l}`];
-      const captions = [`${long} (${L.size})`, `${short} (${L.size})`, short];
-      const caption = captions.find((text) => ctx.measureText(text).width < room - 6) || short;
+      const caption = longestFitting(ctx, [`${long} (${L.size})`, `${short} (${L.size})`, short], room - 6);
       const half = ctx.measureText(caption).width / 2;
       this.captions.push({ text: caption, left: x - half, right: x + half });
       ctx.fillStyle = "#9aa3b2";
       ctx.fillText(caption, x, top - 10);
       if (L.hidden > 0) {
         ctx.fillStyle = "#c7cdd8";
-        // The longest note that fits between this layer's column and the next.
-        const notes = [`${L.shown.length} most active shown, +${L.hidden} hidden`, `${L.shown.length} shown, +${L.hidden} hidden`];
-        const note = notes.find((text) => ctx.measureText(text).width < room - 12) || `+${L.hidden} hidden`;
+        const notes = [`${L.shown.length} most active shown, +${L.hidden} hidden`, `${L.shown.length} shown, +${L.hidden} hidden`, `+${L.hidden} hidden`];
+        const note = longestFitting(ctx, notes, room - 12);
         ctx.fillText(note, x, height - 6);
       }
     }
