@@ -24,6 +24,7 @@ from digitnet import (
     load_network,  # noqa: E402
 )
 from digitnet.data import load_mnist  # noqa: E402
+from digitnet.slant import input_for  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parent / "images"
 DIAGRAM_DIGIT = 0  # test digit drawn in network.png (a 7)
@@ -36,14 +37,18 @@ def pictures() -> dict[str, Callable[[], Figure]]:
     test = load_mnist().test
     wrong, _, _ = figures.find_mistakes(video, test.images, test.labels)
     surest = int(wrong[0]) if len(wrong) else 1
+
+    def read(image: object) -> object:
+        return input_for(video.metadata, image)  # the test digit as the network reads it
+
     return {
         "weights.png": lambda: figures.weight_grid(video),
         "weight-matrices.png": lambda: figures.weight_matrices(video),
         "network.png": lambda: figures.network_diagram(
-            video, test.images[DIAGRAM_DIGIT], label=int(test.labels[DIAGRAM_DIGIT])
+            video, read(test.images[DIAGRAM_DIGIT]), label=int(test.labels[DIAGRAM_DIGIT])
         ),
         "network-mistake.png": lambda: figures.network_diagram(
-            video, test.images[surest], label=int(test.labels[surest])
+            video, read(test.images[surest]), label=int(test.labels[surest])
         ),
         "curves.png": lambda: figures.curves(video),
         "confusion.png": lambda: figures.confusion(video, test.images, test.labels),

@@ -438,3 +438,78 @@ def test_show_without_a_picture_is_a_usage_error(capsys: pytest.CaptureFixture[s
         main(["show"])
     assert exit_info.value.code == 2
     assert "PICTURE" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- read as it learnt
+@pytest.fixture(scope="session")
+def upright_reader() -> Network:
+    """The shipped `video`: its model file says it learnt MNIST's digits stood upright."""
+    from digitnet import load_pretrained
+    from digitnet.slant import wants_deslant
+
+    net = load_pretrained("video")
+    assert wants_deslant(net.metadata)
+    return net
+
+
+def test_mistakes_are_the_ones_the_accuracy_counts(
+    upright_reader: Network, mnist_part: dict[str, np.ndarray]
+) -> None:
+    """A network that learnt upright digits reads the test digits upright everywhere: the
+    gallery of mistakes counts what the accuracy counts, and shows each digit as read."""
+    from digitnet.slant import inputs_for
+
+    x, y = mnist_part["test_x"], mnist_part["test_y"]
+    wrong, answers, _ = inspection.find_mistakes(upright_reader, x, y)
+    assert len(wrong) == len(y) - evaluation(upright_reader, x, y)["correct"]
+    fig = figures.mistakes(upright_reader, x, y, n=4)
+    assert f"{len(wrong):,} of {len(y):,} digits misread" in fig.texts[0].get_text()
+    upright = np.asarray(inputs_for(upright_reader.metadata, x), np.float64) / 255.0
+    for ax in labelled(fig, "mistake "):
+        i = int(ax.get_label().split()[1])
+        shown = np.asarray(ax.images[0].get_array(), np.float64)
+        assert np.allclose(shown, upright[i].reshape(28, 28))
+
+
+def test_the_digits_that_excite_a_neuron_are_read_as_it_learnt(
+    upright_reader: Network, mnist_part: dict[str, np.ndarray]
+) -> None:
+    from digitnet.slant import inputs_for
+
+    x = mnist_part["test_x"]
+    upright = np.asarray(inputs_for(upright_reader.metadata, x))
+    best = inspection.top_activating(upright_reader, upright, 1, 4, k=3)
+    fig = figures.features(upright_reader, 1, neurons=[4], k=3, images=x, steps=5)
+    shown = [np.asarray(ax.images[0].get_array(), np.float64) for ax in labelled(fig, "top ")]
+    expected = [upright[i].reshape(28, 28).astype(np.float64) / 255.0 for i in best]
+    assert len(shown) == 3
+    assert all(np.allclose(a, b) for a, b in zip(shown, expected, strict=True))
+
+
+def test_show_network_feeds_the_digit_as_the_network_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`show network` draws the pass `predict` makes: a test digit stood upright for a
+    network that learnt upright digits, and a picture prepared as `predict` prepares it."""
+    from digitnet.preprocess import prepare
+    from digitnet.slant import input_for
+
+    fed: list[np.ndarray] = []
+
+    def record(net: Network, pixels: Any, **kwargs: Any) -> Figure:
+        fed.append(np.asarray(pixels))
+        return Figure()
+
+    monkeypatch.setattr(figures, "network_diagram", record)
+    test = load_mnist().test
+    out = tmp_path / "n.png"
+    assert main(["show", "network", "video", "--test-index", "7", "-o", str(out)]) == 0
+    from digitnet import load_pretrained
+
+    video = load_pretrained("video")
+    assert np.array_equal(fed[0], input_for(video.metadata, test.images[7]))
+    assert not np.array_equal(fed[0], test.images[7])  # it did stand the digit upright
+    picture = tmp_path / "digit.png"
+    Image.fromarray(255 - test.images[0]).resize((140, 140)).save(picture)
+    assert main(["show", "network", "video", "--image", str(picture), "-o", str(out)]) == 0
+    assert np.array_equal(fed[1], prepare(picture, True).pixels)

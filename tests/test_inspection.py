@@ -28,6 +28,7 @@ from digitnet.maximise import (
     maximise_activation,
     maximise_activations,
 )
+from digitnet.slant import inputs_for
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +222,7 @@ def test_find_mistakes_lists_the_misread_most_confident_first(
 ) -> None:
     x, y = test_images
     index, answers, conf = find_mistakes(video, x, y)
-    proba = video.predict_proba(x)
+    proba = video.predict_proba(inputs_for(video.metadata, x))  # upright, as it learnt them
     predicted = np.argmax(proba, axis=1)
     assert sorted(index.tolist()) == np.flatnonzero(predicted != y).tolist()
     assert answers.tolist() == predicted[index].tolist()

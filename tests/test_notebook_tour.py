@@ -36,10 +36,11 @@ def test_the_tour_notebook_runs(tmp_path: Path) -> None:
         if o.output_type == "stream"
     )
     assert "all: 13,002" in outputs
-    # The counts the README and the tour's texts quote (for the shipped `video`).
-    assert "9 of 16 neurons: more than half of their top 100 are one digit" in outputs
+    # The counts the README and the tour's texts quote (for the shipped `video`, reading the
+    # test digits upright as it learnt them): layer 1, then layer 2.
     assert "7 of 16 neurons: more than half of their top 100 are one digit" in outputs
-    assert "1 of 16 neurons: 90 or more of their top 100 are one digit" in outputs
+    assert "13 of 16 neurons: more than half of their top 100 are one digit" in outputs
+    assert "0 of 16 neurons: 90 or more of their top 100 are one digit" in outputs
     assert "4 of 16 neurons: 90 or more of their top 100 are one digit" in outputs
     figures = sum(
         "image/png" in o.get("data", {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -82,9 +83,12 @@ def test_snapshots_live_in_the_model_file(tmp_path: Path) -> None:
 
 
 def test_train_with_snapshots_then_show_replay(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from digitnet import figures
     from digitnet.cli import main
+    from digitnet.data import load_mnist
+    from digitnet.slant import input_for, wants_deslant
 
     model = tmp_path / "small.safetensors"
     code = main(
@@ -109,6 +113,22 @@ def test_train_with_snapshots_then_show_replay(
     picture = tmp_path / "replay.png"
     assert main(["show", "replay", str(model), "-o", str(picture), "-q"]) == 0
     assert picture.read_bytes()[:4] == b"\x89PNG"
+    # The digit replayed is read as the network learnt digits: `train`'s default stands them
+    # upright, so the test digit is stood upright too.
+    net = Network.load(model)
+    assert wants_deslant(net.metadata)
+    drawn: list[np.ndarray] = []
+    real_replay = figures.replay
+
+    def replay(net: Network, snapshots: list[Any], image: Any, **options: Any) -> Any:
+        drawn.append(np.asarray(image))
+        return real_replay(net, snapshots, image, **options)
+
+    monkeypatch.setattr(figures, "replay", replay)
+    assert main(["show", "replay", str(model), "-o", str(picture), "-q"]) == 0
+    digit = load_mnist().test.images[0]
+    assert np.allclose(drawn[0], input_for(net.metadata, digit) / 255.0)
+    assert not np.allclose(drawn[0], digit / 255.0)
     capsys.readouterr()
     assert main(["show", "replay", "video", "-o", str(picture), "-q"]) == 2
     assert "no snapshots to replay" in capsys.readouterr().err

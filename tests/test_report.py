@@ -110,3 +110,18 @@ def test_report_command(
     assert main(["report", str(model), "-o", str(tmp_path / "out.txt")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("digitnet: error:") and err.count("\n") == 1
+
+
+def test_the_report_of_an_upright_reader_counts_its_mistakes_as_its_accuracy() -> None:
+    """The shipped `video` learnt MNIST's digits stood upright: the report's mistakes, its
+    "surest mistake" and its accuracy all read the test digits that way, so they agree."""
+    from digitnet import load_pretrained
+    from digitnet.report import report_html
+
+    test = load_mnist().test
+    x, y = test.images[:1000], test.labels[:1000]
+    text = report_html(load_pretrained("video"), "video", images=x, labels=y, features=False)
+    accuracy = re.search(r"accuracy (\d+\.\d+)% on 1,000 test digits", text)
+    misread = re.search(r"(\d+) of 1,000 test digits misread", text)
+    assert accuracy and misread, "the report states both"
+    assert int(misread.group(1)) == round(1000 * (1 - float(accuracy.group(1)) / 100))

@@ -774,15 +774,18 @@ def test_a_neuron_s_features_come_from_inspection(client: TestClient) -> None:
     from digitnet import load_network
     from digitnet.inspection import mnist_test_set, top_activating, traced_weights
     from digitnet.maximise import maximise_activation
+    from digitnet.slant import inputs_for
 
     net = load_network("video")
     response = client.get("/api/models/video/neurons/2/5/features")
     assert response.status_code == 200, response.text
     data = response.json()
     images, labels = mnist_test_set()
-    top = top_activating(net, images, 2, 5, k=6)
+    upright = np.asarray(inputs_for(net.metadata, images))  # as `video` reads them
+    top = top_activating(net, upright, 2, 5, k=6)
     assert [d["index"] for d in data["top_digits"]] == top.tolist()
     assert [d["label"] for d in data["top_digits"]] == labels[top].tolist()
+    assert [d["pixels"] for d in data["top_digits"]] == upright[top].reshape(6, -1).tolist()
     np.testing.assert_allclose(data["traced_weights"], traced_weights(net, 2)[5], atol=1e-5)
     favourite = maximise_activation(net, 2, 5).reshape(-1)
     np.testing.assert_allclose(data["favourite_input"], favourite, atol=1e-3)

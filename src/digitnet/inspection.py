@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from digitnet.errors import DigitnetError
 from digitnet.network import Network
+from digitnet.slant import inputs_for
 
 FloatArray = NDArray[np.floating[Any]]
 IndexArray = NDArray[np.intp]
@@ -183,10 +184,12 @@ def find_mistakes(
 ) -> tuple[IndexArray, NDArray[np.int64], FloatArray]:
     """The misread examples, most confident first: (indices, answers, confidences).
 
-    The confidence is the answer's output activation (a probability for a softmax output).
+    The images are read as the network learnt them (deslanted if its model file says so), as
+    :func:`evaluate` reads them, so both count the same mistakes. The confidence is the
+    answer's output activation (a probability for a softmax output).
     """
     y = np.asarray(labels).astype(np.int64)
-    proba = net.predict_proba(images)
+    proba = net.predict_proba(inputs_for(net.metadata, images))
     answers = np.argmax(proba, axis=1)
     wrong = np.flatnonzero(answers != y)
     conf = proba[wrong, answers[wrong]]

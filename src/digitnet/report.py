@@ -20,6 +20,7 @@ from digitnet import inspection
 from digitnet.errors import DigitnetError
 from digitnet.files import atomic_write, check_output
 from digitnet.network import Network
+from digitnet.slant import input_for, inputs_for
 from digitnet.version import __version__
 
 SUFFIXES = (".html", ".htm")
@@ -153,16 +154,22 @@ def report_html(
     sections.append(("confusion", "Confusion matrix", body))
 
     step("mistakes")  # and two digits through the network: a right one, the surest mistake
-    body = _img(F.mistakes(net, x, y, n=mistakes_count), "misread test digits")
-    sections.append(("mistakes", "Mistakes", body))
     wrong, _, _ = inspection.find_mistakes(net, x, y)
-    right = np.flatnonzero(net.predict(x[:200]) == y[:200])
+    body = _img(
+        F.mistakes(net, x, y, n=mistakes_count),
+        "misread test digits",
+        f"{len(wrong):,} of {len(y):,} test digits misread; the "
+        f"{min(mistakes_count, len(wrong))} the network was surest about, as it read them.",
+    )
+    sections.append(("mistakes", "Mistakes", body))
+    first = inputs_for(net.metadata, x[:200])  # as the network reads them
+    right = np.flatnonzero(net.predict(first) == y[:200])
     body = ""
     for index, what in ((right[:1], "a digit it reads right"), (wrong[:1], "its surest mistake")):
         if len(index):
             i = int(index[0])
             body += _img(
-                F.network_diagram(net, x[i], label=int(y[i])),
+                F.network_diagram(net, input_for(net.metadata, x[i]), label=int(y[i])),
                 f"the network reading test digit {i}",
                 f"Test digit #{i}, {what}: activations and strongest connections.",
             )

@@ -210,3 +210,9 @@ def inputs_for(metadata: Mapping[str, Any], images: ArrayLike) -> ArrayLike:
         return images
     x = np.asarray(images)
     return deslant_pixels(x) if x.dtype == np.uint8 else deslant(x)
+
+
+def input_for(metadata: Mapping[str, Any], image: ArrayLike) -> NDArray[Any]:
+    """One image (784 or 28x28 values) as the network with this metadata learnt its digits:
+    :func:`inputs_for` of a batch of one."""
+    return np.asarray(inputs_for(metadata, np.asarray(image)[None]))[0]

@@ -85,7 +85,7 @@ def parse_target(text: str) -> int:
 def read_digit(args: argparse.Namespace, net: Network) -> tuple[np.ndarray, str]:
     """The 28x28 pixels (0..1) to fool, as ``net`` reads them (deslanted if it learnt so), and
     a name for them."""
-    from digitnet.slant import inputs_for, wants_deslant
+    from digitnet.slant import input_for, wants_deslant
 
     if (args.image is None) == (args.test_index is None):
         raise DigitnetError("give one IMAGE or --test-index N (not both).")
@@ -98,8 +98,8 @@ def read_digit(args: argparse.Namespace, net: Network) -> tuple[np.ndarray, str]
                 f"--test-index {args.test_index} is out of range: the test set has "
                 f"{len(test):,} digits, numbered 0 to {len(test) - 1:,}."
             )
-        pixels = inputs_for(net.metadata, test.images[args.test_index : args.test_index + 1])
-        return np.asarray(pixels)[0] / 255.0, f"test digit {args.test_index}"
+        pixels = input_for(net.metadata, test.images[args.test_index])
+        return pixels / 255.0, f"test digit {args.test_index}"
     require("fool", "PIL")
     from digitnet.preprocess import prepare
 

@@ -203,8 +203,9 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
             if not image.is_file():
                 raise DigitnetError(f"the image {image} does not exist")
             from digitnet.preprocess import prepare
+            from digitnet.slant import wants_deslant
 
-            prepared = prepare(image)
+            prepared = prepare(image, wants_deslant(net.metadata))  # as `predict` prepares it
             if not prepared.found:
                 raise DigitnetError(f"found no digit in {image}: {prepared.reason}")
             pixels = prepared.pixels
@@ -216,7 +217,10 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
                     f"--test-index {index} is out of range: the test set has {len(images):,} "
                     f"digits, numbered 0 to {len(images) - 1:,}"
                 )
-            pixels, label = images[index], int(labels[index])
+            from digitnet.slant import input_for
+
+            pixels = input_for(net.metadata, images[index])  # as the network reads it
+            label = int(labels[index])
         return figures.network_diagram(net, pixels, top_connections=args.connections, label=label)
     if what == "curves":
         if not net.metadata.get("history"):

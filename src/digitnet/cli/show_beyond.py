@@ -84,7 +84,7 @@ def add_replay_parser(pictures: Any, add_common: Any) -> None:
 def replay_figure(args: argparse.Namespace, net: Any, images: Any, labels: Any) -> Any:
     from digitnet import figures
 
-    snapshots, image, label = replay_inputs(args, images, labels)
+    snapshots, image, label = replay_inputs(args, net, images, labels)
     return figures.replay(net, snapshots, image, label=label, columns=args.columns)
 
 
@@ -92,12 +92,15 @@ def replay_animation(args: argparse.Namespace, net: Any, images: Any, labels: An
     """``show replay -o NAME.gif``: one frame per snapshot."""
     from digitnet.figures.animation import replay_frames
 
-    snapshots, image, label = replay_inputs(args, images, labels)
+    snapshots, image, label = replay_inputs(args, net, images, labels)
     return replay_frames(net, snapshots, image, label=label)
 
 
-def replay_inputs(args: argparse.Namespace, images: Any, labels: Any) -> tuple[Any, Any, int]:
-    """The model's snapshots, the test digit (0..1) and its label, checked."""
+def replay_inputs(
+    args: argparse.Namespace, net: Any, images: Any, labels: Any
+) -> tuple[Any, Any, int]:
+    """The model's snapshots, the test digit (0..1, as the network reads it) and its label,
+    checked."""
     from digitnet.cli.common import model_of
     from digitnet.modelfile import PRETRAINED
     from digitnet.replay import read_snapshots
@@ -113,7 +116,10 @@ def replay_inputs(args: argparse.Namespace, images: Any, labels: Any) -> tuple[A
             f"--test-index {args.test_index} is out of range: the test set has "
             f"{len(images):,} digits, numbered 0 to {len(images) - 1:,}"
         )
-    return snapshots, images[args.test_index] / 255.0, int(labels[args.test_index])
+    from digitnet.slant import input_for
+
+    digit = input_for(net.metadata, images[args.test_index])  # as the network reads it
+    return snapshots, digit / 255.0, int(labels[args.test_index])
 
 
 def embedding_figure(args: argparse.Namespace, net: Any, images: Any, labels: Any) -> Any:

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from digitnet.figures.style import DIGIT_CMAP, NEGATIVE, as_pictures, bare
 from digitnet.inspection import evaluate, find_mistakes, image_side, images_and_labels
 from digitnet.network import Network
+from digitnet.slant import inputs_for, wants_deslant
 
 
 def confusion(
@@ -89,8 +90,9 @@ def mistakes(
 ) -> Figure:
     """A gallery of the ``n`` misread digits the network was most sure about.
 
-    Each panel (an Axes labelled ``"mistake i"``, ``i`` the example's index) shows the digit,
-    "true -> answer" and the answer's output activation. By default the MNIST test set.
+    Each panel (an Axes labelled ``"mistake i"``, ``i`` the example's index) shows the digit
+    as the network read it (stood upright if it learnt deslanted digits), "true -> answer" and
+    the answer's output activation. By default the MNIST test set.
     """
     if n < 1:
         raise ValueError("n must be at least 1")
@@ -107,7 +109,7 @@ def mistakes(
         ax.axis("off")
         ax.text(0.5, 0.5, f"No mistakes on these {len(y):,} digits.", ha="center", va="center")
         return fig
-    pictures = as_pictures(x[pick], side)
+    pictures = as_pictures(inputs_for(net.metadata, x[pick]), side)
     grid = fig.add_gridspec(rows, cols)
     for k, i in enumerate(pick):
         ax = fig.add_subplot(grid[k // cols, k % cols])
@@ -119,7 +121,8 @@ def mistakes(
     fig.suptitle(
         f"{len(index):,} of {len(y):,} digits misread ({len(index) / max(len(y), 1):.2%}); "
         f"the {count} the network was surest about\n"
-        "true digit \u2192 answer; below: the answer's output and the example's index",
+        "true digit \u2192 answer; below: the answer's output and the example's index"
+        + ("; shown upright, as the network reads them" if wants_deslant(net.metadata) else ""),
         fontsize=10,
     )
     return fig

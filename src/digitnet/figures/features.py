@@ -28,6 +28,7 @@ from digitnet.inspection import (
 )
 from digitnet.maximise import DEFAULT_NORM, maximise_activations
 from digitnet.network import Network
+from digitnet.slant import inputs_for
 
 
 @dataclass
@@ -144,7 +145,8 @@ def features(
     Axes labelled ``"maximised j"``), its weights as a picture (traced back through the
     earlier layers for deeper layers, see :func:`traced_weights`; labelled ``"weights j"``)
     and the ``k`` images (by default the MNIST test digits) that excite it most (labelled
-    ``"top j"``). Layers wider than ``max_neurons`` show the most significant neurons.
+    ``"top j"``), as the network reads them (stood upright if it learnt deslanted digits).
+    Layers wider than ``max_neurons`` show the most significant neurons.
     """
     check_layer(net, layer)
     image_side(net.sizes[0])
@@ -154,7 +156,7 @@ def features(
         idx = neuron_indices(net, layer, neurons)
     if images is None:
         images, _ = mnist_test_set()
-    data = np.asarray(images)
+    data = np.asarray(inputs_for(net.metadata, images))
     ev = _evidence(net, layer, idx, data, k, steps, norm)
     n = len(idx)
     fig, grid, rows, per_block = _figure(n, ev.top.shape[0])

@@ -1,7 +1,8 @@
 """What a neuron responds to, for the page's neuron panel: the MNIST test digits that excite it
 most, its weights traced back to the pixels, and the input that excites it most (activation
 maximisation). The numbers come from :mod:`digitnet.inspection` and :mod:`digitnet.maximise`,
-the same as ``digitnet show features``; this module only caches them per model, because a
+the same as ``digitnet show features``, on the test digits as the network reads them (stood
+upright if it learnt deslanted digits); this module only caches them per model, because a
 wide layer takes a second or two."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from digitnet.inspection import layer_values, mnist_test_set, top_indices, traced_weights
 from digitnet.maximise import maximise_activation
 from digitnet.network import Network
+from digitnet.slant import inputs_for
 from digitnet.web.errors import ApiError
 from digitnet.web.payload import floats
 
@@ -27,14 +29,23 @@ class NeuronFeatures:
     def __init__(self) -> None:
         self._top: dict[tuple[int, int], tuple[Network, np.ndarray]] = {}
         self._favourite: dict[tuple[int, int, int], tuple[Network, np.ndarray]] = {}
-        self._lock = threading.Lock()
+        self._read: dict[int, tuple[Network, np.ndarray]] = {}
+        self._lock = threading.RLock()
+
+    def test_digits(self, net: Network) -> np.ndarray:
+        """MNIST's test digits ``(10000, 28, 28)`` uint8 as ``net`` reads them."""
+        key = id(net)
+        with self._lock:
+            if key not in self._read:
+                self._read[key] = (net, np.asarray(inputs_for(net.metadata, mnist_test_set()[0])))
+            return self._read[key][1]
 
     def top_digits(self, net: Network, layer: int) -> np.ndarray:
         """``(TOP_DIGITS, neurons)`` test-digit indices, most exciting first."""
         key = (id(net), layer)
         with self._lock:
             if key not in self._top:
-                scores, _ = layer_values(net, mnist_test_set()[0], layer)
+                scores, _ = layer_values(net, self.test_digits(net), layer)
                 self._top[key] = (net, top_indices(scores, TOP_DIGITS))
             return self._top[key][1]
 
@@ -52,7 +63,7 @@ class NeuronFeatures:
             raise ApiError(422, "an input neuron holds a pixel; it has no features to look for")
         if net.sizes[0] != 784:
             raise ApiError(422, f"model {name!r} does not take 28x28 images")
-        images, labels = mnist_test_set()
+        images, labels = self.test_digits(net), mnist_test_set()[1]
         top = self.top_digits(net, layer)[:, index]
         traced = traced_weights(net, layer)[index]
         return {
