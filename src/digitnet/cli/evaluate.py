@@ -21,6 +21,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from digitnet.data import load_mnist
+    from digitnet.looks import looks_of
     from digitnet.metrics import evaluation
 
     name = model_of(args)
@@ -31,7 +32,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         return 0
     print(f"{name}: {net}")
-    print(f"test accuracy {result['accuracy']:.2%} ({result['correct']:,} of {result['images']:,})")
+    once = ""
+    if (looks := looks_of(net.metadata)) > 1:  # as `digitnet info` says it
+        once = f"; each test digit read once, where pictures are read {looks} times"
+    print(
+        f"test accuracy {result['accuracy']:.2%} ({result['correct']:,} of "
+        f"{result['images']:,}{once})"
+    )
     print("accuracy per digit:")
     for digit, acc in enumerate(result["per_digit"]):
         print(f"  {digit}: {acc:6.2%}")
