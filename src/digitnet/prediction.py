@@ -181,14 +181,19 @@ def predict_prepared(net: Network, prepared: Sequence[Prepared]) -> list[Predict
     return predictions
 
 
+def prepare_for(net: Network, image: ImageInput) -> Prepared:
+    """The picture prepared as ``net`` learnt its digits: MNIST-style, and stood upright if its
+    model file says it learnt deslanted digits. Every path that reads a picture prepares it so."""
+    return prepare(image, wants_deslant(net.metadata))
+
+
 def predict_images(net: Network, images: Sequence[ImageInput]) -> list[Prediction]:
     """Prepare every picture and read them with one batched forward pass of ``net``.
 
     ImageError from an unreadable picture propagates (prepare the pictures one by one and use
     :func:`predict_prepared` to handle them separately).
     """
-    deslant = wants_deslant(net.metadata)
-    return predict_prepared(net, [prepare(image, deslant) for image in images])
+    return predict_prepared(net, [prepare_for(net, image) for image in images])
 
 
 def predict_image(net: Network, image: ImageInput) -> Prediction:

@@ -85,7 +85,7 @@ def parse_target(text: str) -> int:
 def read_digit(args: argparse.Namespace, net: Network) -> tuple[np.ndarray, str]:
     """The 28x28 pixels (0..1) to fool, as ``net`` reads them (deslanted if it learnt so), and
     a name for them."""
-    from digitnet.slant import input_for, wants_deslant
+    from digitnet.slant import input_for
 
     if (args.image is None) == (args.test_index is None):
         raise DigitnetError("give one IMAGE or --test-index N (not both).")
@@ -101,12 +101,12 @@ def read_digit(args: argparse.Namespace, net: Network) -> tuple[np.ndarray, str]
         pixels = input_for(net.metadata, test.images[args.test_index])
         return pixels / 255.0, f"test digit {args.test_index}"
     require("fool", "PIL")
-    from digitnet.preprocess import prepare
+    from digitnet.prediction import prepare_for
 
     path = Path(args.image)
     if not path.is_file():
         raise DigitnetError(f"the image {path} does not exist.")
-    prepared = prepare(path, wants_deslant(net.metadata))
+    prepared = prepare_for(net, path)
     if not prepared.found:
         raise DigitnetError(f"found no digit in {path}: {prepared.reason}.")
     return np.asarray(prepared.pixels, dtype=np.float64), str(path)

@@ -202,10 +202,9 @@ def _figure(args: argparse.Namespace, net: Any) -> Any:
             image = Path(args.image)
             if not image.is_file():
                 raise DigitnetError(f"the image {image} does not exist")
-            from digitnet.preprocess import prepare
-            from digitnet.slant import wants_deslant
+            from digitnet.prediction import prepare_for
 
-            prepared = prepare(image, wants_deslant(net.metadata))  # as `predict` prepares it
+            prepared = prepare_for(net, image)
             if not prepared.found:
                 raise DigitnetError(f"found no digit in {image}: {prepared.reason}")
             pixels = prepared.pixels
